@@ -1,0 +1,202 @@
+"""The simulator's kernel launcher: every operator that touches the simulated NPU runs here.
+
+For each call :func:`run` does what a real device runtime does, in order:
+
+1. find the device: all NPU tensors of one call must be on the same ``npu:N`` (as on hardware);
+2. check the operator against the NPU (:mod:`ascend_compat.sim.op_policy`): float64 support,
+   and whether the operator exists in the NPU operator list (missing ones fall back to the CPU);
+3. compute — on the CPU, with the CPU tensors held inside the NPU tensors;
+4. wrap the results as NPU tensors, count new device memory (:mod:`.memory`) and advance the
+   device clock with the operator's modelled cost (:mod:`.timeline`).
+
+Factory functions (``torch.randn(..., device="npu")``) have no NPU tensor to dispatch on, so
+PyTorch sends them to the PrivateUse1 fallback registered in :mod:`.registration`, which calls
+:func:`run_factory`.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import torch
+
+from ascend_compat.sim import memory, op_policy, pinned, random, timeline
+from ascend_compat.sim.config import CONFIG
+
+BACKEND = "npu"
+_CPU = torch.device("cpu")
+
+# Set by tensor.py at import time (the two modules refer to each other).
+NPUTensor: type = None  # type: ignore[assignment]
+
+
+class _DeviceState(threading.local):
+    current: int = 0
+
+
+DEVICE_STATE = _DeviceState()
+
+
+class NPUDeviceError(RuntimeError):
+    """Wrong device use: bad index, tensors on different devices. A RuntimeError, as in PyTorch."""
+
+
+# ---------------------------------------------------------------------------------------------
+# device indices
+# ---------------------------------------------------------------------------------------------
+def check_index(index: int) -> int:
+    count = CONFIG.device_count
+    if not 0 <= index < count:
+        raise NPUDeviceError(
+            f"Invalid device npu:{index}: this machine has {count} simulated NPU(s) (npu:0 to npu:{count - 1}); "
+            "pick one of those or change the count with ascend_compat.sim.configure(device_count=...)"
+        )
+    return index
+
+
+def resolve_index(device=None) -> int:
+    """``None``/``"npu"``/``"npu:1"``/``1``/``torch.device`` -> a checked device index."""
+    if device is None:
+        return DEVICE_STATE.current
+    if isinstance(device, int):
+        return check_index(device)
+    if isinstance(device, str):
+        device = torch.device(device)
+    if isinstance(device, torch.device):
+        if device.type != BACKEND:
+            raise NPUDeviceError(f"Expected an npu device, got {device}")
+        return DEVICE_STATE.current if device.index is None else check_index(device.index)
+    raise NPUDeviceError(f"Invalid device {device!r}; use an int, 'npu', 'npu:N' or torch.device('npu', N)")
+
+
+# ---------------------------------------------------------------------------------------------
+# wrapping
+# ---------------------------------------------------------------------------------------------
+def wrap(cpu: torch.Tensor, index: int, fresh: bool = True):
+    """Make an NPU tensor around ``cpu``; ``fresh`` means its storage may be new device memory."""
+    out = NPUTensor(cpu, index)
+    if fresh:
+        memory.track(out, cpu, index)
+    return out
+
+
+def _mixed_device_error(a: str, b: str):
+    return NPUDeviceError(
+        f"Expected all tensors to be on the same device, but found at least two devices, {a} and {b}! "
+        "Move them with .to(device) first."
+    )
+
+
+def run(func, args, kwargs):
+    """Run one operator that has at least one NPU tensor among its arguments."""
+    info = op_policy.info(func)
+    index = -1
+    inputs = {}  # id(cpu tensor) -> the tensor to return when an op returns its input (in-place ops)
+    mixed_cpu = None
+
+    def unwrap(a):
+        nonlocal index, mixed_cpu
+        if isinstance(a, NPUTensor):
+            if index == -1:
+                index = a._index
+            elif a._index != index and not info.cross_device:
+                raise _mixed_device_error(f"npu:{index}", f"npu:{a._index}")
+            inner = a._cpu
+            inputs[id(inner)] = a
+            return inner
+        if isinstance(a, torch.Tensor):
+            inputs[id(a)] = a
+            if a.dim() > 0 and mixed_cpu is None:
+                mixed_cpu = a
+        return a
+
+    cpu_args = []
+    for a in args:
+        if isinstance(a, (list, tuple)):
+            cpu_args.append(type(a)(unwrap(x) for x in a))
+        else:
+            cpu_args.append(unwrap(a))
+    cpu_kwargs = {k: unwrap(v) for k, v in kwargs.items()} if kwargs else {}
+
+    if mixed_cpu is not None and not info.cross_device:
+        raise _mixed_device_error(f"npu:{index}", "cpu")
+
+    target = index
+    device = cpu_kwargs.get("device")
+    if device is not None:
+        device = torch.device(device)
+        if device.type == BACKEND:
+            # new_* ops arrive with the C++ device (always npu:0); keep the source tensor's device.
+            target = index if (info.inherits_device and device.index in (None, 0)) else resolve_index(device)
+            cpu_kwargs["device"] = _CPU
+        else:
+            target = None  # result goes to the host
+    if cpu_kwargs.get("pin_memory"):
+        cpu_kwargs["pin_memory"] = False
+
+    if info.takes_generator and cpu_kwargs.get("generator") is None:
+        cpu_kwargs["generator"] = random.generator(index)
+    op_policy.check(info, cpu_args, cpu_kwargs, index)
+    out = func(*cpu_args, **cpu_kwargs)
+    timeline.record(info, index, cpu_args, out, to_host=target is None)
+
+    if target is None:
+        return out
+    return _wrap_outputs(out, target, inputs)
+
+
+def _wrap_outputs(out, index, inputs):
+    if isinstance(out, torch.Tensor):
+        same = inputs.get(id(out))
+        if same is not None:
+            return same
+        return wrap(out, index)
+    if isinstance(out, (tuple, list)):
+        return type(out)(_wrap_outputs(o, index, inputs) for o in out)
+    return out
+
+
+def run_factory(func, args, kwargs):
+    """Run a factory function (no NPU tensor inputs) that asked for an ``npu`` device."""
+    info = op_policy.info(func)
+    kwargs = dict(kwargs)
+    device = kwargs.get("device")
+    index = resolve_index(device)
+    kwargs["device"] = _CPU
+    if kwargs.get("pin_memory"):
+        kwargs["pin_memory"] = False
+    if info.takes_generator and kwargs.get("generator") is None:
+        kwargs["generator"] = random.generator(index)
+    op_policy.check(info, args, kwargs, index)
+    memory.reserve_for(func, args, kwargs, index)
+    out = func(*args, **kwargs)
+    # pageable host memory blocks the host during the copy; pinned + non_blocking does not
+    blocking = not (kwargs.get("non_blocking") and args and isinstance(args[0], torch.Tensor) and pinned.is_pinned(args[0]))
+    timeline.record(info, index, args, out, from_host=info.host_to_device, blocking=blocking)
+    return _wrap_outputs(out, index, {})
+
+
+def copy_between_npus(src, target: int):
+    """``x.to("npu:1")`` for ``x`` on ``npu:0``: a device-to-device copy, differentiable."""
+    check_index(target)
+    if src.requires_grad and torch.is_grad_enabled():
+        return _NPUToNPU.apply(src, target)
+    return _copy_data(src, target)
+
+
+def _copy_data(src, target: int):
+    with torch.no_grad():
+        data = src._cpu.clone()
+    timeline.record_copy(src._index, target, data.nbytes)
+    return wrap(data, target)
+
+
+class _NPUToNPU(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, src, target):
+        ctx.source = src._index
+        return _copy_data(src, target)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return copy_between_npus(grad, ctx.source), None

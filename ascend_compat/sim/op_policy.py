@@ -1,0 +1,173 @@
+"""What the simulated NPU allows an operator to do, decided once per operator overload.
+
+* **Operator coverage.** The real NPU runs an aten operator only if torch_npu implements it
+  (the list in Ascend/op-plugin, see :mod:`ascend_compat.op_support`). Anything else falls back
+  to the CPU: slow (a host round trip) and worth knowing about. The simulator computes everything
+  on the CPU anyway, so here "fallback" means: warn once, count it, and charge the round trip.
+* **float64.** Ascend AI Cores compute in float16/bfloat16/float32 (and integers for some ops);
+  matrix, convolution and normalisation kernels have no float64 (DT_DOUBLE) implementation.
+  Creating or copying float64 tensors works; computing with them in those kernels fails — the
+  first error most ports meet.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from dataclasses import dataclass
+
+import torch
+
+from ascend_compat.sim.config import CONFIG
+
+# Operators every backend provides in its runtime rather than in op-plugin's kernel list:
+# memory, views and metadata. They never "fall back".
+FRAMEWORK_OPS = frozenset({
+    "empty", "empty_strided", "empty_like", "_to_copy", "copy_", "_copy_from", "_copy_from_and_resize",
+    "set_", "resize_", "resize_as_", "_local_scalar_dense", "detach", "detach_", "alias", "lift_fresh",
+    "clone", "_unsafe_view", "view", "as_strided", "as_strided_", "_reshape_alias", "t", "transpose",
+    "permute", "expand", "squeeze", "unsqueeze", "select", "slice", "split", "split_with_sizes",
+    "unbind", "chunk", "narrow", "diagonal", "unfold", "view_as_real", "view_as_complex", "_pin_memory",
+    "is_pinned", "record_stream", "_has_compatible_shallow_copy_type", "is_same_size", "equal",
+    "_conj", "_neg_view", "conj", "resolve_conj", "resolve_neg", "zero_", "fill_", "new_empty",
+    "new_empty_strided", "new_zeros", "new_ones", "new_full", "_nested_tensor_from_mask",
+    "_foreach_copy_", "lift", "item", "contiguous", "_reshape_copy", "_unsafe_index",
+})
+
+# No float64 in these kernels on the NPU (matrix unit, convolution, normalisation, softmax).
+FLOAT64_UNSUPPORTED = frozenset({
+    "mm", "addmm", "bmm", "baddbmm", "addbmm", "dot", "vdot", "mv", "addmv", "addr", "matmul",
+    "linear", "_addmm_activation", "convolution", "convolution_backward", "_convolution",
+    "cudnn_convolution", "native_batch_norm", "native_batch_norm_backward",
+    "_native_batch_norm_legit", "_native_batch_norm_legit_no_training",
+    "_native_batch_norm_legit_functional", "native_layer_norm", "native_layer_norm_backward",
+    "native_group_norm", "native_group_norm_backward", "_softmax", "_log_softmax",
+    "_softmax_backward_data", "_log_softmax_backward_data", "max_pool2d_with_indices",
+    "max_pool2d_with_indices_backward", "avg_pool2d", "avg_pool2d_backward",
+    "_adaptive_avg_pool2d", "_adaptive_avg_pool2d_backward", "upsample_bilinear2d",
+    "upsample_nearest2d", "grid_sampler_2d", "_scaled_dot_product_flash_attention",
+    "_scaled_dot_product_efficient_attention", "_fused_adam_", "_fused_adamw_",
+})
+MATRIX_OPS = frozenset({"mm", "addmm", "bmm", "baddbmm", "addbmm", "mv", "addmv", "matmul", "dot", "linear"})
+
+# Operators that legitimately take tensors from two devices.
+CROSS_DEVICE_OPS = frozenset({"copy_", "_to_copy", "_copy_from", "_copy_from_and_resize", "set_",
+                              "index", "index_put_", "index_put", "_index_put_impl_", "_foreach_copy_"})
+INHERITS_DEVICE = frozenset({"new_empty", "new_empty_strided", "new_zeros", "new_ones", "new_full"})
+
+
+class NPUFallbackWarning(UserWarning):
+    """An operator is missing on the NPU and ran on the CPU instead."""
+
+
+class NPUUnsupportedError(RuntimeError):
+    """The NPU cannot run this operator with these inputs (and the lab is set to say so)."""
+
+
+@dataclass(frozen=True)
+class OpInfo:
+    op: object
+    name: str            # "mm"  (the overload packet)
+    overload: str        # "aten::mm" / "aten::add.Tensor"
+    supported: bool      # on the NPU operator list (or a framework op)
+    cross_device: bool
+    inherits_device: bool
+    float64_sensitive: bool
+    host_to_device: bool
+    takes_generator: bool  # random operators: draw from the NPU's own generator
+
+
+_INFO: dict = {}
+_FALLBACK_COUNTS: Counter = Counter()
+_WARNED: set = set()
+
+
+def _npu_implements(name: str, overload: str) -> bool:
+    from ascend_compat import op_support
+
+    return op_support.is_supported(overload) or op_support.is_supported(name)
+
+
+def info(func) -> OpInfo:
+    found = _INFO.get(func)
+    if found is None:
+        name = func._overloadpacket.__name__
+        schema = func._schema
+        overload = schema.name + (f".{schema.overload_name}" if schema.overload_name else "")
+        namespace = schema.name.split("::")[0]
+        supported = (
+            namespace != "aten"
+            or name in FRAMEWORK_OPS
+            or func.is_view
+            or _npu_implements(name, overload)
+        )
+        found = _INFO[func] = OpInfo(
+            op=func,
+            name=name,
+            overload=overload,
+            supported=supported,
+            cross_device=name in CROSS_DEVICE_OPS,
+            inherits_device=name in INHERITS_DEVICE,
+            float64_sensitive=name in FLOAT64_UNSUPPORTED,
+            host_to_device=name in ("_to_copy", "copy_", "_copy_from", "lift_fresh", "lift"),
+            takes_generator=any(a.name == "generator" for a in schema.arguments),
+        )
+    return found
+
+
+def _dtypes(args, kwargs):
+    for a in args:
+        if isinstance(a, torch.Tensor):
+            yield a.dtype
+        elif isinstance(a, (list, tuple)):
+            for x in a:
+                if isinstance(x, torch.Tensor):
+                    yield x.dtype
+    dtype = kwargs.get("dtype")
+    if dtype is not None:
+        yield dtype
+
+
+def check(info: OpInfo, args, kwargs, index: int) -> None:
+    """Raise or warn the way the NPU would, before the operator runs."""
+    if info.float64_sensitive and CONFIG.float64 == "error":
+        for dtype in _dtypes(args, kwargs):
+            if dtype in (torch.float64, torch.complex128):
+                raise NPUUnsupportedError(
+                    f"NPU operator {info.overload} does not support float64 (DT_DOUBLE) on npu:{index} "
+                    f"({CONFIG.soc}): Ascend AI Cores compute in float16/bfloat16/float32. Fix: keep "
+                    "models and data in float32 (model.float(), tensor.float(), dtype=torch.float32, "
+                    "torch.from_numpy(a.astype('float32')))."
+                )
+            if info.name in MATRIX_OPS and not dtype.is_floating_point and not dtype.is_complex:
+                raise NPUUnsupportedError(
+                    f"NPU operator {info.overload} does not support {str(dtype).replace('torch.', '')} inputs on "
+                    f"npu:{index}: the matrix unit computes in float16/bfloat16/float32. Fix: cast to float first "
+                    "(tensor.float())."
+                )
+    if not info.supported:
+        if CONFIG.fallback == "error":
+            raise NPUUnsupportedError(
+                f"NPU operator {info.overload} is not in the NPU operator list (Ascend/op-plugin); "
+                "rewrite it with supported operators, move this step to the CPU explicitly, or set "
+                "ascend_compat.sim.configure(fallback='warn')"
+            )
+        _FALLBACK_COUNTS[info.overload] += 1
+        if CONFIG.fallback == "warn" and info.overload not in _WARNED:
+            _WARNED.add(info.overload)
+            warnings.warn(
+                f"{info.overload} is not implemented for the NPU and falls back to the CPU "
+                "(a host round trip on every call); see ascend_compat.sim.fallback_report()",
+                NPUFallbackWarning,
+                stacklevel=4,
+            )
+
+
+def fallback_report() -> dict[str, int]:
+    """Operators that ran on the CPU because the NPU lacks them, with how often: {op: calls}."""
+    return dict(_FALLBACK_COUNTS.most_common())
+
+
+def reset_fallback_report() -> None:
+    _FALLBACK_COUNTS.clear()
+    _WARNED.clear()

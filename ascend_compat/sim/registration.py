@@ -1,0 +1,79 @@
+"""Turning PyTorch's spare device slot (PrivateUse1) into a device named ``npu``.
+
+This is the same plumbing a C++ backend such as torch_npu does, through PyTorch's Python hooks
+(``torch.utils.backend_registration``):
+
+1. rename ``privateuseone`` to ``npu`` and generate ``Tensor.npu()``, ``Tensor.is_npu``,
+   ``Module.npu()`` ...;
+2. register the device module as ``torch.npu`` (our :mod:`.npu_module`);
+3. register the runtime hooks and device guard PyTorch's C++ core asks for;
+4. register a *fallback kernel* for the PrivateUse1 dispatch key: every factory function that
+   asks for ``device="npu"`` lands there (operators on existing NPU tensors go through
+   ``NPUTensor.__torch_dispatch__`` instead);
+5. register the autocast policy, the checkpoint loader and pinned host memory.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+
+import torch
+from torch.utils.backend_registration import _setup_privateuseone_for_python_backend
+
+BACKEND = "npu"
+_STATE = {"installed": False, "library": None}
+
+
+class _Hooks(torch._C._acc.PrivateUse1Hooks):
+    def is_available(self) -> bool:
+        return True
+
+    def has_primary_context(self, dev_id) -> bool:
+        return True
+
+    def is_built(self) -> bool:
+        return True
+
+
+class _DeviceGuard(torch._C._acc.DeviceGuard):
+    def type_(self):
+        return torch._C._autograd.DeviceType.PrivateUse1
+
+
+def _factory_fallback(op, *args, **kwargs):
+    from ascend_compat.sim import dispatch
+
+    return dispatch.run_factory(op, args, kwargs)
+
+
+def install() -> None:
+    """Make ``npu`` a working PyTorch device in this process. Safe to call more than once."""
+    if _STATE["installed"]:
+        return
+    current = torch._C._get_privateuse1_backend_name()
+    if current not in ("privateuseone", BACKEND):
+        raise RuntimeError(f"another backend ({current!r}) already uses PyTorch's PrivateUse1 slot")
+
+    from ascend_compat.sim import amp, dispatch, npu_module, pinned, serialization
+
+    _setup_privateuseone_for_python_backend(BACKEND, backend_module=npu_module, hook=_Hooks(), device_guard=_DeviceGuard())
+    from ascend_compat.sim import tensor  # needs the device name "npu" to exist
+
+    dispatch.NPUTensor = tensor.NPUTensor
+    sys.modules["torch.npu.amp"] = amp
+    library = torch.library.Library("_", "IMPL")
+    library.fallback(_factory_fallback, "PrivateUse1")
+    # Host-to-device copies made inside torch.tensor()/as_tensor() do not reach a Python
+    # *fallback* (a PyTorch limitation), so the copy operator gets its own PrivateUse1 kernel.
+    aten = torch.library.Library("aten", "IMPL")
+    aten.impl("_to_copy", functools.partial(_factory_fallback, torch.ops.aten._to_copy.default), "PrivateUse1")
+    amp.register_autocast_policy()
+    serialization.register()
+    pinned.register()
+    _STATE["library"] = (library, aten)
+    _STATE["installed"] = True
+
+
+def installed() -> bool:
+    return _STATE["installed"]

@@ -1,0 +1,156 @@
+"""``NPUTensor``: what a tensor on the simulated NPU is.
+
+PyTorch lets a Python class stand in for a device ("wrapper subclass"): the outer tensor carries
+the metadata PyTorch's C++ core needs (shape, strides, dtype, device ``npu``) but no data; the data
+lives in an ordinary CPU tensor held in ``_cpu``. Every operator call on an ``NPUTensor`` goes
+through :meth:`NPUTensor.__torch_dispatch__`, which hands it to :func:`ascend_compat.sim.dispatch.run`
+— the simulator's "kernel launcher".
+
+Why the device index lives in Python: PyTorch's Python device-guard hook reports exactly one device
+to the C++ core (the autograd engine keeps one queue per device), so every ``NPUTensor`` is
+``npu:0`` to C++ while ``.device`` — what your code sees — reports the simulated device it is on.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import OrderedDict
+
+import torch
+
+from ascend_compat.sim import dispatch
+
+BACKEND = "npu"
+_CXX_DEVICE = torch.device(BACKEND, 0)
+
+
+class NPUTensor(torch.Tensor):
+    """A tensor that lives on a simulated Ascend NPU (device type ``npu``)."""
+
+    _cpu: torch.Tensor
+    _index: int
+
+    @staticmethod
+    def __new__(cls, cpu: torch.Tensor, index: int):
+        self = torch.Tensor._make_wrapper_subclass(
+            cls,
+            cpu.size(),
+            strides=cpu.stride(),
+            storage_offset=cpu.storage_offset(),
+            dtype=cpu.dtype,
+            layout=cpu.layout,
+            device=_CXX_DEVICE,
+            requires_grad=False,
+        )
+        self._cpu = cpu
+        self._index = index
+        return self
+
+    def __init__(self, cpu: torch.Tensor, index: int):
+        pass
+
+    # -- every operator goes through the simulator ------------------------------------------
+    @classmethod
+    def __torch_dispatch__(cls, func, types, args=(), kwargs=None):
+        return dispatch.run(func, args, kwargs or {})
+
+    # -- what Python code sees -----------------------------------------------------------------
+    @property
+    def device(self) -> torch.device:  # type: ignore[override]
+        return torch.device(BACKEND, self._index)
+
+    def get_device(self) -> int:  # type: ignore[override]
+        return self._index
+
+    def __repr__(self, *, tensor_contents=None) -> str:
+        with torch._C.DisableTorchFunctionSubclass():
+            body = torch._tensor_str._str(self._cpu.detach(), tensor_contents=tensor_contents)
+        suffix = f"device='{self.device}'"
+        if self.requires_grad:
+            suffix += ", requires_grad=True"
+        if self.grad_fn is not None:
+            suffix += f", grad_fn=<{type(self.grad_fn).__name__}>"
+        if body.endswith(")"):
+            return body[:-1] + ", " + suffix + ")"
+        return body
+
+    def __format__(self, format_spec):
+        if self.dim() == 0:
+            return self.item().__format__(format_spec)
+        return object.__format__(self, format_spec)
+
+    def numpy(self, *, force: bool = False):  # type: ignore[override]
+        if force:
+            return self.detach().cpu().numpy()
+        # The same TypeError a CUDA tensor raises: device memory is not host memory.
+        raise TypeError(
+            f"can't convert {self.device} device type tensor to numpy. "
+            "Use Tensor.cpu() to copy the tensor to host memory first."
+        )
+
+    def tolist(self):  # type: ignore[override]
+        return self.cpu().tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        return self.numpy()
+
+    # -- device moves: the C++ core cannot see our device index, so decide here ----------------
+    def to(self, *args, **kwargs):  # type: ignore[override]
+        copy = kwargs.pop("copy", False)
+        device, dtype, non_blocking, memory_format = torch._C._nn._parse_to(*args, **kwargs)
+        options = {"non_blocking": non_blocking, "copy": copy}
+        if dtype is not None:
+            options["dtype"] = dtype
+        if memory_format is not None:
+            options["memory_format"] = memory_format
+        if device is not None and device.type == BACKEND:
+            target = dispatch.resolve_index(device)
+            if target != self._index:
+                options["copy"] = False  # the move already copies
+                return dispatch.copy_between_npus(self, target).to(**options)
+            device = None
+        if device is not None:
+            options["device"] = device
+        return super().to(**options)
+
+    def npu(self, device=None, non_blocking: bool = False, memory_format=torch.preserve_format):  # type: ignore[override]
+        target = torch.device(BACKEND, dispatch.resolve_index(device))
+        return self.to(target, non_blocking=non_blocking, memory_format=memory_format)
+
+    # torch.load rebuilds a saved tensor as ``empty(0, device=...).set_(storage, ...)``; the
+    # simulator hands it a CPU storage, so rebuild the tensor around that storage here.
+    def set_(self, source=None, storage_offset=0, size=None, stride=None):  # type: ignore[override]
+        if isinstance(source, torch.UntypedStorage) and source.device.type == BACKEND:
+            from ascend_compat.sim import serialization
+
+            return serialization.rebuild_on_npu(self, source, storage_offset, size, stride)
+        if source is None:
+            return super().set_()
+        if size is None:
+            return super().set_(source)
+        return super().set_(source, storage_offset, size, stride)
+
+    def __deepcopy__(self, memo):
+        if id(self) in memo:
+            return memo[id(self)]
+        with torch.no_grad():
+            new = self.clone()
+        if getattr(self, "_is_param", False):
+            new = torch.nn.Parameter(new, requires_grad=self.requires_grad)
+        else:
+            new.requires_grad_(self.requires_grad)
+        if self.grad is not None:
+            new.grad = copy.deepcopy(self.grad, memo)
+        memo[id(self)] = new
+        return new
+
+    # Pickling (torch.save, multiprocessing): store the data as a CPU tensor plus the device
+    # string, through PyTorch's own rebuild function, so map_location works and a checkpoint
+    # loads on machines without the lab (map_location="cpu").
+    def __reduce_ex__(self, proto):
+        if getattr(self, "_is_param", False):  # keep nn.Parameter-ness through pickling
+            return (torch._utils._rebuild_parameter, (self.detach(), self.requires_grad, OrderedDict()))
+        return (
+            torch._utils._rebuild_device_tensor_from_cpu_tensor,
+            (self._cpu.detach().clone(), self.dtype, str(self.device), self.requires_grad),
+        )
