@@ -53,4 +53,15 @@ def device(index: int | None = None):
     return torch.device(kind) if index is None else torch.device(kind, index)
 
 
-backend()
+def _activate_on_import() -> None:
+    # A broken setting must not make the package unimportable: `ascend-lab doctor` has to be able
+    # to report it. Warn in one line now; backend() raises the same error when asked.
+    try:
+        backend()
+    except UserError as exc:
+        import warnings
+
+        warnings.warn(f"ascend_compat: {exc}", stacklevel=3)
+
+
+_activate_on_import()

@@ -88,6 +88,9 @@ def register_autocast_policy() -> None:
     global _LIBRARY
     if _LIBRARY is not None:
         return
+    # Operators without a policy pass straight through (a C++ backend registers the same).
+    everything = torch.library.Library("_", "IMPL")
+    everything.fallback(torch.library.fallthrough_kernel, "AutocastPrivateUse1")
     lib = torch.library.Library("aten", "IMPL")
     for names, policy in ((LOWER_PRECISION, "lower"), (FLOAT32, "fp32"), (PROMOTE, "promote")):
         for name in names:
@@ -103,7 +106,7 @@ def register_autocast_policy() -> None:
                     lib.impl(qualified, _kernel(op, policy), "AutocastPrivateUse1")
                 except RuntimeError:
                     pass  # already has a kernel there (e.g. registered by PyTorch itself)
-    _LIBRARY = lib
+    _LIBRARY = (everything, lib)
 
 
 # -- torch.npu.amp ------------------------------------------------------------------------------

@@ -32,6 +32,10 @@ NPUTensor: type = None  # type: ignore[assignment]
 
 class _DeviceState(threading.local):
     current: int = 0
+    # PyTorch runs backward passes of non-CPU devices on a worker thread of its own; that thread
+    # starts with one intra-op thread, which would make simulated backward passes slower than the
+    # CPU's. Each thread adopts the process-wide setting the first time it runs an operator.
+    threads_set: bool = False
 
 
 DEVICE_STATE = _DeviceState()
@@ -87,8 +91,19 @@ def _mixed_device_error(a: str, b: str):
     )
 
 
+_INTRA_OP_THREADS = torch.get_num_threads()
+
+
+def _adopt_thread_settings() -> None:
+    DEVICE_STATE.threads_set = True
+    if threading.current_thread() is not threading.main_thread():
+        torch.set_num_threads(_INTRA_OP_THREADS)
+
+
 def run(func, args, kwargs):
     """Run one operator that has at least one NPU tensor among its arguments."""
+    if not DEVICE_STATE.threads_set:
+        _adopt_thread_settings()
     info = op_policy.info(func)
     index = -1
     inputs = {}  # id(cpu tensor) -> the tensor to return when an op returns its input (in-place ops)

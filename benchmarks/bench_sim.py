@@ -1,0 +1,68 @@
+"""Simulated NPU vs plain CPU, in one process: the simulator's own overhead.
+
+* ResNet-18 training step (batch 16, 3x64x64): target <= 1.15x the CPU step.
+* A small MLP training step (dispatch-bound): target <= 2x.
+* Per-operator dispatch overhead in microseconds (a tiny add).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+os.environ.setdefault("ASCEND_COMPAT_BACKEND", "sim")
+
+import torch  # noqa: E402
+import torchvision  # noqa: E402
+
+import ascend_compat  # noqa: E402
+from benchmarks.common import best_time, print_table, write_results  # noqa: E402
+
+
+def train_step(model, optimizer, x, y):
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+    return step
+
+
+def make(device, builder, x_shape, classes, seed=0):
+    torch.manual_seed(seed)
+    model = builder().to(device)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, foreach=True)
+    x = torch.randn(*x_shape).to(device)
+    y = torch.randint(0, classes, (x_shape[0],)).to(device)
+    return train_step(model, opt, x, y)
+
+
+def main() -> None:
+    assert ascend_compat.backend().name == "sim"
+    torch.set_num_threads(min(2, os.cpu_count() or 1))
+    resnet = lambda: torchvision.models.resnet18(num_classes=10)  # noqa: E731
+    mlp = lambda: torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.ReLU(), torch.nn.Linear(128, 128),  # noqa: E731
+                                      torch.nn.ReLU(), torch.nn.Linear(128, 10))
+    results = {}
+    for name, builder, shape, repeat in (("resnet18_step", resnet, (16, 3, 64, 64), 5),
+                                         ("mlp_step", mlp, (32, 64), 50)):
+        cpu = best_time(make("cpu", builder, shape, 10), repeat=repeat)
+        npu = best_time(make("npu", builder, shape, 10), repeat=repeat)
+        results[name] = {"cpu_s": cpu, "sim_npu_s": npu, "ratio": npu / cpu}
+    a_cpu, a_npu = torch.ones(8), torch.ones(8, device="npu")
+    n = 2000
+    cpu_op = best_time(lambda: [a_cpu.add(1) for _ in range(n)], repeat=3) / n
+    npu_op = best_time(lambda: [a_npu.add(1) for _ in range(n)], repeat=3) / n
+    results["dispatch_overhead_us"] = {"cpu_us": cpu_op * 1e6, "sim_npu_us": npu_op * 1e6,
+                                       "overhead_us": (npu_op - cpu_op) * 1e6}
+    print_table([
+        ("ResNet-18 step (b16, 64x64)", f"{results['resnet18_step']['ratio']:.2f}x CPU (target <= 1.15x)"),
+        ("MLP step (dispatch-bound)", f"{results['mlp_step']['ratio']:.2f}x CPU (target <= 2x)"),
+        ("per-op overhead", f"{results['dispatch_overhead_us']['overhead_us']:.1f} us "
+                            f"(CPU add {results['dispatch_overhead_us']['cpu_us']:.1f} us)"),
+    ])
+    write_results("sim", results)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""Every committed notebook is clean: no outputs, stable metadata, python3 kernel, no local paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from ascend_compat import notebook_hygiene
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = notebook_hygiene.notebooks([ROOT / "notebooks", ROOT / "solutions", ROOT / "exercises"])
+
+
+def test_there_are_notebooks():
+    assert (ROOT / "notebooks" / "00_start_here.ipynb") in NOTEBOOKS
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_notebook_is_clean(path):
+    assert notebook_hygiene.problems(path) == [], "run `make notebooks-clean`"
+
+
+def test_the_check_catches_dirt_and_fix_removes_it(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "myenv", "display_name": "x", "language": "python"}
+    nb.metadata["widgets"] = {"state": {}}
+    cell = nbformat.v4.new_code_cell("open('/home/alice/data.csv')")
+    cell.execution_count = 3
+    cell.outputs = [nbformat.v4.new_output("stream", text="hi")]
+    cell.metadata["collapsed"] = True
+    nb.cells.append(cell)
+    path = tmp_path / "dirty.ipynb"
+    nbformat.write(nb, path)
+    found = " | ".join(notebook_hygiene.problems(path))
+    for expected in ("kernelspec", "widgets", "outputs", "execution count", "collapsed", "absolute path"):
+        assert expected in found
+    notebook_hygiene.fix(path)
+    assert notebook_hygiene.problems(path) == ["cell 1 mentions a local absolute path (/home/...)"]

@@ -1,0 +1,197 @@
+"""The simulated ``npu`` device behaves like a PyTorch device (and like an Ascend NPU)."""
+
+from __future__ import annotations
+
+import copy
+import io
+import pickle
+
+import pytest
+import torch
+
+
+def test_factories_moves_and_attributes(sim):
+    x = torch.randn(2, 3, device="npu")
+    assert x.device == torch.device("npu", 0) and x.is_npu and not x.is_cpu
+    assert torch.ones(2).to("npu").device.type == "npu"
+    assert torch.ones(2).npu(1).device == torch.device("npu:1")
+    assert torch.zeros(2, device=torch.device("npu:1")).get_device() == 1
+    assert torch.tensor([1.0, 2.0], device="npu").tolist() == [1.0, 2.0]
+    assert torch.as_tensor(0.5, device="npu").item() == 0.5
+    back = x.cpu()
+    assert back.device.type == "cpu" and torch.equal(back, x.to("cpu"))
+    assert "device='npu:0'" in repr(x)
+
+
+def test_numpy_refuses_like_cuda(sim):
+    x = torch.ones(2, device="npu")
+    with pytest.raises(TypeError, match="Use Tensor.cpu"):
+        x.numpy()
+    assert x.cpu().numpy().tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda a, b: a + b,
+        lambda a, b: a * b - b / 3,
+        lambda a, b: a @ b.T,
+        lambda a, b: torch.relu(a).sum(dim=1),
+        lambda a, b: torch.softmax(a, dim=-1),
+        lambda a, b: torch.cat([a, b]).mean(0),
+        lambda a, b: a[:, 1:].contiguous().view(-1),
+        lambda a, b: torch.where(a > 0, a, b),
+        lambda a, b: torch.nn.functional.conv2d(a[None, None], b[None, None]),
+        lambda a, b: torch.topk(a, 2, dim=1).values,
+        lambda a, b: a.argmax(dim=0),
+        lambda a, b: torch.nn.functional.layer_norm(a, (a.shape[-1],)),
+    ],
+)
+def test_results_equal_the_cpu(sim, fn):
+    a, b = torch.randn(4, 5), torch.randn(4, 5)
+    expected = fn(a, b)
+    got = fn(a.to("npu"), b.to("npu"))
+    assert got.device.type == "npu"
+    torch.testing.assert_close(got.cpu(), expected)
+
+
+def test_in_place_and_views_share_memory(sim):
+    x = torch.zeros(4, device="npu")
+    view = x[1:3]
+    view += 1
+    assert x.cpu().tolist() == [0.0, 1.0, 1.0, 0.0]
+    y = x.add_(1)
+    assert y is x
+
+
+def test_mixing_devices_fails_like_hardware(sim):
+    a = torch.ones(2, device="npu:0")
+    with pytest.raises(RuntimeError, match="same device.*npu:0 and npu:1"):
+        a + torch.ones(2, device="npu:1")
+    with pytest.raises(RuntimeError, match="same device.*npu:0 and cpu"):
+        a + torch.ones(2)
+    assert (a + torch.tensor(1.0)).cpu().tolist() == [2.0, 2.0]  # 0-dim CPU scalars are allowed
+
+
+def test_set_device_and_bad_index(sim):
+    torch.npu.set_device(1)
+    assert torch.npu.current_device() == 1
+    assert torch.randn(1, device="npu").device == torch.device("npu:1")
+    with torch.npu.device(0):
+        assert torch.empty(1, device="npu").get_device() == 0
+    assert torch.npu.current_device() == 1
+    with pytest.raises(RuntimeError, match="Invalid device npu:7.*2 simulated NPU"):
+        torch.npu.set_device(7)
+    with pytest.raises(RuntimeError, match="Invalid device npu:5"):
+        torch.ones(1, device="npu:5")
+
+
+def test_autograd_on_both_devices(sim):
+    for index in (0, 1):
+        w = torch.randn(3, 2, device=f"npu:{index}", requires_grad=True)
+        (w * 2).sum().backward()
+        assert w.grad.device == torch.device("npu", index)
+        assert torch.equal(w.grad.cpu(), torch.full((3, 2), 2.0))
+
+
+def test_cross_device_copy_is_differentiable(sim):
+    w = torch.randn(3, device="npu:0", requires_grad=True)
+    moved = w.to("npu:1")
+    assert moved.device == torch.device("npu:1")
+    (moved * 3).sum().backward()
+    assert w.grad.device == torch.device("npu:0")
+    assert torch.equal(w.grad.cpu(), torch.full((3,), 3.0))
+
+
+OPTIMIZERS = [torch.optim.SGD, torch.optim.Adam, torch.optim.AdamW, torch.optim.RMSprop, torch.optim.Adagrad,
+              torch.optim.Adadelta, torch.optim.Adamax, torch.optim.NAdam, torch.optim.RAdam, torch.optim.ASGD,
+              torch.optim.Rprop]
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS, ids=lambda o: o.__name__)
+@pytest.mark.parametrize("foreach", [False, True])
+def test_every_optimizer_matches_the_cpu(sim, optimizer, foreach):
+    torch.manual_seed(0)
+    cpu_model = torch.nn.Linear(4, 3)
+    npu_model = copy.deepcopy(cpu_model).to("npu")
+    x = torch.randn(8, 4)
+    for model, data in ((cpu_model, x), (npu_model, x.to("npu"))):
+        opt = optimizer(model.parameters(), lr=0.01, foreach=foreach)
+        for _ in range(2):
+            opt.zero_grad()
+            model(data).pow(2).sum().backward()
+            opt.step()
+    torch.testing.assert_close(npu_model.weight.detach().cpu(), cpu_model.weight.detach())
+
+
+def test_fused_adam(sim):
+    model = torch.nn.Linear(4, 2).to("npu")
+    opt = torch.optim.Adam(model.parameters(), lr=0.1, fused=True)
+    before = model.weight.detach().cpu().clone()
+    model(torch.randn(3, 4, device="npu")).sum().backward()
+    opt.step()
+    assert not torch.equal(before, model.weight.detach().cpu())
+
+
+def test_save_and_load_across_devices(sim, tmp_path):
+    model = torch.nn.Linear(3, 2).to("npu")
+    path = tmp_path / "ckpt.pt"
+    torch.save(model.state_dict(), path)
+    on_cpu = torch.load(path, map_location="cpu")
+    assert on_cpu["weight"].device.type == "cpu"
+    torch.testing.assert_close(on_cpu["weight"], model.weight.detach().cpu())
+    on_npu1 = torch.load(path, map_location="npu:1")
+    assert on_npu1["weight"].device == torch.device("npu:1")
+    cpu_path = tmp_path / "cpu.pt"
+    torch.save(torch.nn.Linear(3, 2).state_dict(), cpu_path)
+    loaded = torch.load(cpu_path, map_location="npu:0")
+    assert loaded["weight"].device == torch.device("npu:0")
+    fresh = torch.nn.Linear(3, 2).to("npu")
+    fresh.load_state_dict(loaded)
+    torch.testing.assert_close(fresh.weight.detach().cpu(), loaded["weight"].cpu())
+
+
+def test_deepcopy_and_pickle_modules(sim):
+    model = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.ReLU()).to("npu")
+    twin = copy.deepcopy(model)
+    assert isinstance(twin[0].weight, torch.nn.Parameter) and twin[0].weight.device.type == "npu"
+    assert twin[0].weight is not model[0].weight
+    torch.testing.assert_close(twin[0].weight.detach().cpu(), model[0].weight.detach().cpu())
+    clone = pickle.loads(pickle.dumps(model))
+    assert isinstance(clone[0].weight, torch.nn.Parameter) and clone[0].weight.device.type == "npu"
+
+
+def test_dataloader_pin_memory_and_non_blocking(sim):
+    data = torch.utils.data.TensorDataset(torch.randn(8, 3), torch.arange(8))
+    loader = torch.utils.data.DataLoader(data, batch_size=4, pin_memory=True)
+    for xb, yb in loader:
+        assert xb.is_pinned()
+        moved = xb.to("npu", non_blocking=True)
+        assert moved.device.type == "npu"
+    assert not torch.randn(2).is_pinned()
+
+
+def test_accelerator_api(sim):
+    assert torch.accelerator.is_available()
+    assert torch.accelerator.current_accelerator().type == "npu"
+    assert torch.accelerator.device_count() == 2
+
+
+def test_rng_is_per_device_and_seedable(sim):
+    torch.manual_seed(3)
+    a = torch.randn(4, device="npu")
+    torch.manual_seed(3)
+    b = torch.randn(4, device="npu")
+    assert torch.equal(a.cpu(), b.cpu())
+    torch.npu.manual_seed(5)
+    cpu_state = torch.get_rng_state()
+    torch.randn(4, device="npu")
+    assert torch.equal(cpu_state, torch.get_rng_state()), "NPU random numbers must not consume the CPU generator"
+
+
+def test_torchvision_forward_backward(sim):
+    torchvision = pytest.importorskip("torchvision")
+    net = torchvision.models.resnet18(num_classes=5).to("npu")
+    out = net(torch.randn(2, 3, 32, 32, device="npu"))
+    out.sum().backward()
+    assert out.shape == (2, 5) and net.conv1.weight.grad.device.type == "npu"
