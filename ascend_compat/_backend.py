@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 from dataclasses import dataclass
 
 from ascend_compat.errors import UserError
@@ -63,6 +64,9 @@ def requested_backend() -> str | None:
 
 
 def torch_npu_installed() -> bool:
+    loaded = sys.modules.get("torch_npu")
+    if loaded is not None:  # the simulator's stand-in (ascend_compat.sim.torch_npu_shim) is not torch_npu
+        return getattr(loaded, "__version__", "") != "simulated"
     return importlib.util.find_spec("torch_npu") is not None
 
 

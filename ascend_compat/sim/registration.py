@@ -10,7 +10,8 @@ This is the same plumbing a C++ backend such as torch_npu does, through PyTorch'
 4. register a *fallback kernel* for the PrivateUse1 dispatch key: every factory function that
    asks for ``device="npu"`` lands there (operators on existing NPU tensors go through
    ``NPUTensor.__torch_dispatch__`` instead);
-5. register the autocast policy, the checkpoint loader and pinned host memory.
+5. register the autocast policy, the checkpoint loader and pinned host memory;
+6. make ``import torch_npu`` work, so scripts written for hardware run unchanged.
 """
 
 from __future__ import annotations
@@ -72,6 +73,9 @@ def install() -> None:
     serialization.register()
     pinned.register()
     _STATE["library"] = (library, aten)
+    from ascend_compat.sim import torch_npu_shim
+
+    torch_npu_shim.install()
     _STATE["installed"] = True
 
 
