@@ -118,6 +118,11 @@ def export_onnx(path: str, batch: int | None = 1, opset: int = 17) -> str:
     model = load_digitnet()
     example = torch.zeros(batch or 1, 3, IMAGE_SIZE, IMAGE_SIZE)
     dynamic = {"input": {0: "batch"}, "output": {0: "batch"}} if batch is None else None
-    torch.onnx.export(model, example, path, input_names=["input"], output_names=["output"], opset_version=opset,
-                      dynamic_axes=dynamic, dynamo=False)
+    import warnings
+
+    with warnings.catch_warnings():
+        # The TorchScript exporter is deprecated but quick and deterministic for a small CNN.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(model, example, path, input_names=["input"], output_names=["output"],
+                          opset_version=opset, dynamic_axes=dynamic, dynamo=False)
     return path

@@ -13,7 +13,8 @@ import shutil
 import subprocess
 import sys
 
-from ascend_compat.atc import convert as convert_mod
+from ascend_compat.atc.convert import DEFAULT_PRECISION_MODE, PRECISION_MODES
+from ascend_compat.atc.convert import convert as run_conversion
 
 
 def register(subparsers) -> argparse.ArgumentParser:
@@ -28,8 +29,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--input_shape", help='e.g. "input:1,3,224,224" (several separated by ";")')
     parser.add_argument("--input_format", default="NCHW", help="NCHW (default), NHWC or ND")
     parser.add_argument("--insert_op_conf", help="AIPP config file")
-    parser.add_argument("--precision_mode", help=f"default {convert_mod.DEFAULT_PRECISION_MODE}; one of "
-                        f"{', '.join(convert_mod.PRECISION_MODES)}")
+    parser.add_argument("--precision_mode", help=f"default {DEFAULT_PRECISION_MODE}; one of "
+                        f"{', '.join(PRECISION_MODES)}")
     parser.add_argument("--input_fp16_nodes", help='inputs that take float16 data, e.g. "input1;input2"')
     parser.add_argument("--output_type", help="FP32 or FP16 for all outputs")
     parser.add_argument("--dynamic_batch_size", help='batch sizes for an input shape with -1, e.g. "1,2,4,8"')
@@ -50,7 +51,7 @@ def handle(args) -> int:
         command = [real] + [f"--{k}={getattr(args, k)}" for k in _OPTIONS if getattr(args, k) is not None]
         return subprocess.call(command)
     print("ATC start working now, please wait for a moment. (simulated atc: no CANN toolkit found)")
-    path = convert_mod.convert(**{k: getattr(args, k) for k in _OPTIONS})
+    path = run_conversion(**{k: getattr(args, k) for k in _OPTIONS})
     if args.log in ("debug", "info"):
         from ascend_compat.atc import om
 
