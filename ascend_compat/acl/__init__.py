@@ -89,6 +89,7 @@ def update_data_buffer(data_buffer, data, size) -> int:
     if res is None:
         return STATE.fail(constants.ACL_ERROR_INVALID_PARAM, f"{data_buffer!r} is not a live data buffer")
     res.info.update(addr=data, size=size)
+    STATE.version += 1
     return ACL_SUCCESS
 
 

@@ -63,14 +63,36 @@ class Resource:
     info: dict = field(default_factory=dict)
 
 
+class _VersionedDict(dict):
+    """A dict that counts changes, so execute() can reuse its checks while nothing changed."""
+
+    def __init__(self, owner: "State"):
+        super().__init__()
+        self._owner = owner
+
+    def __setitem__(self, key, value):
+        self._owner.version += 1
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key):
+        self._owner.version += 1
+        super().__delitem__(key)
+
+    def pop(self, *args):
+        self._owner.version += 1
+        return super().pop(*args)
+
+
 class State:
     def __init__(self) -> None:
+        self.version = 0  # bumped on every change that could invalidate a cached execution plan
+        self.plans: dict = {}
         self.initialized = False
         self.ever_initialized = False
         self.devices: dict[int, str] = {}  # device id -> origin of set_device
         self.default_contexts: dict[int, int] = {}
         self.current_context: int | None = None
-        self.resources: dict[int, Resource] = {}  # contexts, streams, data buffers, datasets, descs, models
+        self.resources: dict[int, Resource] = _VersionedDict(self)  # contexts, streams, data buffers, datasets, descs, models
         self.regions: dict[int, Region] = {}  # start address -> region (device + host + util)
         self._starts: list[int] = []
         self.util_regions: OrderedDict[int, None] = OrderedDict()
@@ -122,10 +144,12 @@ class State:
 
     # ------------------------------------------------------------------ memory
     def add_region(self, region: Region) -> None:
+        self.version += 1
         self.regions[region.addr] = region
         bisect.insort(self._starts, region.addr)
 
     def drop_region(self, addr: int) -> None:
+        self.version += 1
         self.regions.pop(addr, None)
         i = bisect.bisect_left(self._starts, addr)
         if i < len(self._starts) and self._starts[i] == addr:

@@ -270,6 +270,7 @@ def set_dynamic_batch_size(model_id, dataset, index, batch_size) -> int:
         return STATE.fail(C.ACL_ERROR_GE_DYNAMIC_BATCH_SIZE_INVALID,
                           f"batch size {batch_size!r} is not one of the converted sizes {batches}")
     ds.info["batch"] = batch_size
+    STATE.version += 1
     return C.ACL_SUCCESS
 
 
@@ -294,6 +295,7 @@ def add_dataset_buffer(dataset, data_buffer):
     if STATE.get(data_buffer, "data buffer") is None:
         return dataset, STATE.fail(C.ACL_ERROR_INVALID_PARAM, f"{data_buffer!r} is not a live data buffer")
     ds.info["buffers"].append(data_buffer)
+    STATE.version += 1
     return dataset, C.ACL_SUCCESS
 
 
@@ -329,6 +331,23 @@ def execute_async(model_id, input, output, stream) -> int:  # noqa: A002
 
 
 def _run(model_id, input_ds, output_ds) -> int:
+    """Execute; the checked feeds and output views are cached until any acl resource changes."""
+    key = (model_id, input_ds, output_ds)
+    plan = STATE.plans.get(key)
+    if plan is not None and plan[0] == STATE.version:
+        _, session, feeds, views, model = plan
+        results = session.run(None, feeds)
+        for result, view in zip(results, views):
+            if result.nbytes != view.size:
+                break  # shape changed (cannot happen for static models); take the checked path
+            view[:] = np.ascontiguousarray(result).view(np.uint8).reshape(-1)
+        else:
+            model.info["cur_output_dims"] = [list(r.shape) for r in results]
+            return C.ACL_SUCCESS
+    return _run_checked(model_id, input_ds, output_ds)
+
+
+def _run_checked(model_id, input_ds, output_ds) -> int:
     model = STATE.get(model_id, "model")
     if model is None:
         return STATE.fail(C.ACL_ERROR_INVALID_MODEL_ID, f"{model_id!r} is not a loaded model")
@@ -362,6 +381,7 @@ def _run(model_id, input_ds, output_ds) -> int:
     if len(buffers) != len(results):
         return STATE.fail(C.ACL_ERROR_INVALID_PARAM, f"the model has {len(results)} output(s) but the output dataset "
                                                      f"has {len(buffers)} buffer(s)")
+    views = []
     for j, (result, handle) in enumerate(zip(results, buffers)):
         buf = STATE.get(handle, "data buffer")
         if buf is None:
@@ -377,7 +397,11 @@ def _run(model_id, input_ds, output_ds) -> int:
             return STATE.fail(C.ACL_ERROR_INVALID_PARAM, f"output {j} buffer is host memory; the model writes to "
                                                          "device memory from acl.rt.malloc")
         region.data[offset:offset + raw.size] = raw
+        views.append(region.data[offset:offset + raw.size])
     model.info["cur_output_dims"] = [list(r.shape) for r in results]
+    if len(STATE.plans) > 64:
+        STATE.plans.clear()
+    STATE.plans[(model_id, input_ds, output_ds)] = (STATE.version, model.info["session"], feeds, views, model)
     return C.ACL_SUCCESS
 
 

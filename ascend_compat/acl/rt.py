@@ -236,6 +236,7 @@ def free(dev_ptr) -> int:
                                                      "already freed")
     region.freed = True
     region.data = None
+    STATE.version += 1
     STATE.device_bytes[region.device] -= region.size
     return C.ACL_SUCCESS
 
