@@ -14,6 +14,8 @@ Importing twice, or re-running a notebook cell, is safe.
 
 from __future__ import annotations
 
+import sys
+
 from ascend_compat._backend import BACKENDS, ENV_VAR, BackendInfo, select_backend
 from ascend_compat.errors import UserError
 
@@ -53,6 +55,22 @@ def device(index: int | None = None):
     return torch.device(kind) if index is None else torch.device(kind, index)
 
 
+def _show_user_errors_as_one_line() -> None:
+    """In Jupyter, a :class:`UserError` prints as one line, not as a traceback into the lab's code."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+
+    def one_line(shell, etype, value, tb, tb_offset=None):
+        print(f"{etype.__name__}: {value}", file=sys.stderr)
+
+    shell.set_custom_exc((UserError,), one_line)
+
+
 def _activate_on_import() -> None:
     # A broken setting must not make the package unimportable: `ascend-lab doctor` has to be able
     # to report it. Warn in one line now; backend() raises the same error when asked.
@@ -64,4 +82,5 @@ def _activate_on_import() -> None:
         warnings.warn(f"ascend_compat: {exc}", stacklevel=3)
 
 
+_show_user_errors_as_one_line()
 _activate_on_import()

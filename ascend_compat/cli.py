@@ -18,6 +18,8 @@ from ascend_compat.errors import UserError
 # broken optional area cannot take the whole command down.
 SUBCOMMAND_MODULES = (
     "ascend_compat.doctor",
+    "ascend_compat.atc.cli",
+    "ascend_compat.launcher",
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import gc
 import io
 import pickle
 
@@ -195,3 +196,18 @@ def test_torchvision_forward_backward(sim):
     out = net(torch.randn(2, 3, 32, 32, device="npu"))
     out.sum().backward()
     assert out.shape == (2, 5) and net.conv1.weight.grad.device.type == "npu"
+
+
+def test_module_dtype_conversion_and_data_assignment(sim):
+    model = torch.nn.Linear(4, 2).to("npu")
+    weight = model.weight
+    base = torch.npu.memory_allocated()
+    model.half()
+    assert model.weight is weight, "Module.half() keeps the Parameter objects (it assigns .data)"
+    assert model.weight.dtype == torch.float16 and model.bias.dtype == torch.float16
+    out = model(torch.randn(3, 4, device="npu", dtype=torch.float16))
+    assert out.dtype == torch.float16
+    gc.collect()  # Module._apply leaves a reference cycle behind
+    assert torch.npu.memory_allocated() < base, "the float32 copies are freed"
+    with pytest.raises(RuntimeError, match="not on npu"):
+        model.weight.data = torch.zeros(2, 4)

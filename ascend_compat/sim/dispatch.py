@@ -80,7 +80,7 @@ def wrap(cpu: torch.Tensor, index: int, fresh: bool = True):
     """Make an NPU tensor around ``cpu``; ``fresh`` means its storage may be new device memory."""
     out = NPUTensor(cpu, index)
     if fresh:
-        memory.track(out, cpu, index)
+        out._release = memory.track(out, cpu, index)
     return out
 
 

@@ -144,18 +144,22 @@ def _release(ptr: int) -> None:
         free(record[0], record[1])
 
 
-def track(wrapper, cpu: torch.Tensor, index: int) -> None:
-    """Count the storage behind a new NPU tensor (once per storage; views share it)."""
+def track(wrapper, cpu: torch.Tensor, index: int):
+    """Count the storage behind a new NPU tensor (once per storage; views share it).
+
+    Returns the finalizer that releases it (called when the tensor dies, or earlier when the
+    tensor is re-pointed at other data by ``tensor.data = ...``), or None for empty storage.
+    """
     storage = cpu.untyped_storage()
     nbytes = storage.nbytes()
     if nbytes == 0:
-        return
+        return None
     ptr = storage.data_ptr()
     record = _STORAGES.get(ptr)
     if record is None or record[0] != index:
         record = _STORAGES[ptr] = [index, allocate(index, nbytes), 0]
     record[2] += 1
-    weakref.finalize(wrapper, _release, ptr)
+    return weakref.finalize(wrapper, _release, ptr)
 
 
 def reserve_for(func, args, kwargs, index: int) -> None:

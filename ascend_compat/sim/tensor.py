@@ -18,7 +18,7 @@ from collections import OrderedDict
 
 import torch
 
-from ascend_compat.sim import dispatch
+from ascend_compat.sim import dispatch, memory
 
 BACKEND = "npu"
 _CXX_DEVICE = torch.device(BACKEND, 0)
@@ -48,6 +48,24 @@ class NPUTensor(torch.Tensor):
 
     def __init__(self, cpu: torch.Tensor, index: int):
         pass
+
+    # ``param.data`` / ``param.data = new`` (Module.half(), .to(dtype), optimizers' in-place tricks):
+    # keep the Python-side data in step with the C++ metadata PyTorch swaps underneath.
+    @property
+    def data(self):  # type: ignore[override]
+        return dispatch.wrap(self._cpu.detach(), self._index)
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, NPUTensor):
+            raise RuntimeError(f"data set to a tensor on {value.device} that is not on {self.device}; "
+                               "move it first with .to(device)")
+        torch._C.TensorBase.data.__set__(self, value)
+        release = getattr(self, "_release", None)
+        if release is not None:
+            release()
+        self._cpu, self._index = value._cpu, value._index
+        self._release = memory.track(self, value._cpu, value._index)
 
     # -- every operator goes through the simulator ------------------------------------------
     @classmethod
