@@ -199,15 +199,16 @@ def test_torchvision_forward_backward(sim):
 
 
 def test_module_dtype_conversion_and_data_assignment(sim):
-    model = torch.nn.Linear(4, 2).to("npu")
+    model = torch.nn.Linear(256, 256).to("npu")
     weight = model.weight
+    gc.collect()
     base = torch.npu.memory_allocated()
     model.half()
     assert model.weight is weight, "Module.half() keeps the Parameter objects (it assigns .data)"
     assert model.weight.dtype == torch.float16 and model.bias.dtype == torch.float16
-    out = model(torch.randn(3, 4, device="npu", dtype=torch.float16))
+    out = model(torch.randn(3, 256, device="npu", dtype=torch.float16))
     assert out.dtype == torch.float16
     gc.collect()  # Module._apply leaves a reference cycle behind
     assert torch.npu.memory_allocated() < base, "the float32 copies are freed"
     with pytest.raises(RuntimeError, match="not on npu"):
-        model.weight.data = torch.zeros(2, 4)
+        model.weight.data = torch.zeros(256, 256)
