@@ -30,8 +30,11 @@ _CPU = torch.device("cpu")
 NPUTensor: type = None  # type: ignore[assignment]
 
 
-class _DeviceState(threading.local):
-    current: int = 0
+class _DeviceState:
+    current: int = 0  # process-wide: PyTorch's backward threads must see the device the user chose
+
+
+class _ThreadState(threading.local):
     # PyTorch runs backward passes of non-CPU devices on a worker thread of its own; that thread
     # starts with one intra-op thread, which would make simulated backward passes slower than the
     # CPU's. Each thread adopts the process-wide setting the first time it runs an operator.
@@ -39,6 +42,7 @@ class _DeviceState(threading.local):
 
 
 DEVICE_STATE = _DeviceState()
+THREAD_STATE = _ThreadState()
 
 
 class NPUDeviceError(RuntimeError):
@@ -92,19 +96,26 @@ def _mixed_device_error(a: str, b: str):
 
 
 _INTRA_OP_THREADS = torch.get_num_threads()
+_PYTHON_KEYS = torch._C.DispatchKeySet(torch._C.DispatchKey.Python) | torch._C.DispatchKeySet(
+    torch._C.DispatchKey.PythonTLSSnapshot)
 
 
 def _adopt_thread_settings() -> None:
-    DEVICE_STATE.threads_set = True
+    THREAD_STATE.threads_set = True
     if threading.current_thread() is not threading.main_thread():
         torch.set_num_threads(_INTRA_OP_THREADS)
 
 
 def run(func, args, kwargs):
     """Run one operator that has at least one NPU tensor among its arguments."""
-    if not DEVICE_STATE.threads_set:
+    if not THREAD_STATE.threads_set:
         _adopt_thread_settings()
     info = op_policy.info(func)
+    if info.collective:
+        # c10d collectives pick the process-group backend by device type: let them reach the
+        # simulated HCCL backend (sim/hccl.py) with the NPU tensors themselves.
+        with torch._C._ExcludeDispatchKeyGuard(_PYTHON_KEYS):
+            return func(*args, **kwargs)
     index = -1
     inputs = {}  # id(cpu tensor) -> the tensor to return when an op returns its input (in-place ops)
     mixed_cpu = None
@@ -141,8 +152,9 @@ def run(func, args, kwargs):
     if device is not None:
         device = torch.device(device)
         if device.type == BACKEND:
-            # new_* ops arrive with the C++ device (always npu:0); keep the source tensor's device.
-            target = index if (info.inherits_device and device.index in (None, 0)) else resolve_index(device)
+            # C++ fills in its own view of the device (always npu:0, see tensor.py): an index of
+            # 0 or none means "where the inputs are"; moves between NPUs go through NPUTensor.to.
+            target = index if device.index in (None, 0) else resolve_index(device)
             cpu_kwargs["device"] = _CPU
         else:
             target = None  # result goes to the host
@@ -171,12 +183,22 @@ def _wrap_outputs(out, index, inputs):
     return out
 
 
+def _factory_index(device) -> int:
+    """The device a factory call means. PyTorch's C++ core passes npu:0 for every NPU tensor it
+    creates internally (autograd, DDP buckets), so an explicit 0 while another device is current
+    means the current device. (The one case this gets wrong: ``device="npu:0"`` written out while
+    ``torch.npu.set_device(1)`` is in force lands on npu:1.)"""
+    index = resolve_index(device)
+    if index == 0 and device is not None and torch.device(device).index == 0:
+        return DEVICE_STATE.current
+    return index
+
+
 def run_factory(func, args, kwargs):
     """Run a factory function (no NPU tensor inputs) that asked for an ``npu`` device."""
     info = op_policy.info(func)
     kwargs = dict(kwargs)
-    device = kwargs.get("device")
-    index = resolve_index(device)
+    index = _factory_index(kwargs.get("device"))
     kwargs["device"] = _CPU
     if kwargs.get("pin_memory"):
         kwargs["pin_memory"] = False

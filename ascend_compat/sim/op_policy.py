@@ -53,7 +53,6 @@ MATRIX_OPS = frozenset({"mm", "addmm", "bmm", "baddbmm", "addbmm", "mv", "addmv"
 # Operators that legitimately take tensors from two devices.
 CROSS_DEVICE_OPS = frozenset({"copy_", "_to_copy", "_copy_from", "_copy_from_and_resize", "set_",
                               "index", "index_put_", "index_put", "_index_put_impl_", "_foreach_copy_"})
-INHERITS_DEVICE = frozenset({"new_empty", "new_empty_strided", "new_zeros", "new_ones", "new_full"})
 
 
 class NPUFallbackWarning(UserWarning):
@@ -71,10 +70,10 @@ class OpInfo:
     overload: str        # "aten::mm" / "aten::add.Tensor"
     supported: bool      # on the NPU operator list (or a framework op)
     cross_device: bool
-    inherits_device: bool
     float64_sensitive: bool
     host_to_device: bool
     takes_generator: bool  # random operators: draw from the NPU's own generator
+    collective: bool       # c10d (torch.distributed) operators
 
 
 _INFO: dict = {}
@@ -107,10 +106,10 @@ def info(func) -> OpInfo:
             overload=overload,
             supported=supported,
             cross_device=name in CROSS_DEVICE_OPS,
-            inherits_device=name in INHERITS_DEVICE,
             float64_sensitive=name in FLOAT64_UNSUPPORTED,
             host_to_device=name in ("_to_copy", "copy_", "_copy_from", "lift_fresh", "lift"),
             takes_generator=any(a.name == "generator" for a in schema.arguments),
+            collective=namespace == "c10d",
         )
     return found
 

@@ -10,7 +10,8 @@ This is the same plumbing a C++ backend such as torch_npu does, through PyTorch'
 4. register a *fallback kernel* for the PrivateUse1 dispatch key: every factory function that
    asks for ``device="npu"`` lands there (operators on existing NPU tensors go through
    ``NPUTensor.__torch_dispatch__`` instead);
-5. register the autocast policy, the checkpoint loader and pinned host memory;
+5. register the autocast policy, the checkpoint loader, pinned host memory and the ``hccl``
+   process-group backend;
 6. make ``import torch_npu`` work, so scripts written for hardware run unchanged.
 """
 
@@ -56,7 +57,7 @@ def install() -> None:
     if current not in ("privateuseone", BACKEND):
         raise RuntimeError(f"another backend ({current!r}) already uses PyTorch's PrivateUse1 slot")
 
-    from ascend_compat.sim import amp, dispatch, npu_module, pinned, serialization
+    from ascend_compat.sim import amp, dispatch, hccl, npu_module, pinned, serialization
 
     _setup_privateuseone_for_python_backend(BACKEND, backend_module=npu_module, hook=_Hooks(), device_guard=_DeviceGuard())
     from ascend_compat.sim import tensor  # needs the device name "npu" to exist
@@ -72,6 +73,7 @@ def install() -> None:
     amp.register_autocast_policy()
     serialization.register()
     pinned.register()
+    hccl.register()
     _STATE["library"] = (library, aten)
     from ascend_compat.sim import torch_npu_shim
 
