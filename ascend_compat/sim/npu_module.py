@@ -259,12 +259,386 @@ def is_jit_compile_false() -> bool:
     return not _COMPILE_MODE["jit_compile"]
 
 
+# -- more of torch_npu's public API -----------------------------------------------------------------
+# Names and signatures from Ascend/pytorch torch_npu/npu/__init__.py (and utils.py, npu_config.py,
+# memory.py, graphs.py). Functions that tune or debug real hardware have no simulated effect: they
+# accept the real arguments, validate what can be validated, and say so in their docstring.
+class StreamContext:  # (torch_npu's name for the context manager behind torch.npu.stream)
+    """``with torch.npu.StreamContext(s):`` — same as ``torch.npu.stream(s)``."""
+
+    def __init__(self, stream_):
+        self.stream = stream_
+        self._ctx = None
+
+    def __enter__(self):
+        self._ctx = stream(self.stream)
+        self._ctx.__enter__()
+        return self.stream
+
+    def __exit__(self, *exc):
+        return self._ctx.__exit__(*exc)
+
+
+class SyncLaunchStream(Stream):
+    """A stream whose kernels launch synchronously (torch_npu); simulated as an ordinary stream."""
+
+
+class ExternalEvent(Event):
+    """An event shared with other runtimes (torch_npu); simulated as an ordinary event."""
+
+
+def can_device_access_peer(device_id, peer_device_id) -> bool:
+    dispatch.resolve_index(device_id)
+    dispatch.resolve_index(peer_device_id)
+    return True  # NPUs in one server reach each other over HCCS
+
+
+_SYNC_DEBUG_MODE = {"mode": 0}
+
+
+def set_sync_debug_mode(debug_mode) -> None:
+    """0/"default": silent, 1/"warn", 2/"error" on synchronising operations (recorded, not enforced)."""
+    levels = {"default": 0, "warn": 1, "error": 2}
+    value = levels.get(debug_mode, debug_mode) if isinstance(debug_mode, str) else debug_mode
+    if value not in (0, 1, 2):
+        raise RuntimeError("invalid value of debug_mode, expected one of `default`, `warn`, `error`")
+    _SYNC_DEBUG_MODE["mode"] = value
+
+
+def get_sync_debug_mode() -> int:
+    return _SYNC_DEBUG_MODE["mode"]
+
+
+def utilization(device=None) -> int:
+    """Percent of time the device was busy; the simulator reports 0 (no background load)."""
+    dispatch.resolve_index(device)
+    return 0
+
+
+def current_blas_handle():
+    return 0
+
+
+_DUMP = {"on": False}
+
+
+def set_dump(cfg_file: str) -> None:
+    """Operator data dump (precision debugging on hardware); accepted, nothing is dumped here."""
+    _DUMP["on"] = True
+
+
+def init_dump() -> None:
+    _DUMP["on"] = True
+
+
+def finalize_dump() -> None:
+    _DUMP["on"] = False
+
+
+_OVERFLOW = {"flag": False}
+
+
+def get_npu_overflow_flag() -> bool:
+    """Whether a float16 overflow happened since the last clear (torch_npu's saturation mode check)."""
+    return _OVERFLOW["flag"]
+
+
+def clear_npu_overflow_flag() -> None:
+    _OVERFLOW["flag"] = False
+
+
+def stress_detect(mode: int = 0) -> int:
+    """Hardware self-test; a simulated device always passes (0)."""
+    return 0
+
+
+def check_uce_in_memory(device_id) -> int:
+    """Uncorrectable-memory-error check; 0 means none."""
+    dispatch.resolve_index(device_id)
+    return 0
+
+
+def stop_device(device) -> int:
+    dispatch.resolve_index(device)
+    return 0
+
+
+def restart_device(device, rebuild_all_resources: bool = False) -> None:
+    dispatch.resolve_index(device)
+
+
+def ipc_collect() -> None:
+    """Free memory held for other processes (IPC); nothing is shared in the simulator."""
+
+
+def set_op_timeout_ms(timeout: int) -> None:
+    if int(timeout) < 0:
+        raise ValueError("timeout must be >= 0")
+
+
+# memory management extras
+def caching_allocator_alloc(size: int, device=None, stream=None):
+    """Allocate ``size`` bytes from the caching allocator; returns an opaque handle (an int)."""
+    index = dispatch.resolve_index(device)
+    block = memory.allocate(index, int(size))
+    handle = len(_RAW_BLOCKS) + 1
+    _RAW_BLOCKS[handle] = (index, block)
+    return handle
+
+
+_RAW_BLOCKS: dict = {}
+
+
+def caching_allocator_delete(mem_ptr) -> None:
+    index, block = _RAW_BLOCKS.pop(mem_ptr)
+    memory.free(index, block)
+
+
+def get_per_process_memory_fraction(device=None) -> float:
+    dispatch.resolve_index(device)
+    from ascend_compat import soc
+
+    return memory.capacity_bytes() / (soc.get(CONFIG.soc).memory_gib * memory.GiB)
+
+
+def empty_virt_addr_cache() -> None:
+    memory.empty_cache()
+
+
+def get_allocator_backend() -> str:
+    return "native"
+
+
+def host_memory_stats() -> dict:
+    return {}
+
+
+def host_memory_stats_as_nested_dict() -> dict:
+    return {}
+
+
+def host_empty_cache() -> None:
+    pass
+
+
+def reset_accumulated_host_memory_stats() -> None:
+    pass
+
+
+def reset_peak_host_memory_stats() -> None:
+    pass
+
+
+class MemPool:
+    """A private memory pool (torch_npu); the simulator keeps one pool per device, so this is a label."""
+
+    def __init__(self, allocator=None):
+        self.allocator = allocator
+
+
+@contextlib.contextmanager
+def use_mem_pool(pool: MemPool, device=None):
+    dispatch.resolve_index(device)
+    yield
+
+
+class NPUPluggableAllocator:
+    """A custom allocator loaded from a shared library (torch_npu); cannot be loaded in the simulator."""
+
+    def __init__(self, path_to_so_file: str, alloc_fn_name: str, free_fn_name: str):
+        raise RuntimeError("NPUPluggableAllocator loads a native allocator library; the simulated NPU has none")
+
+
+def change_current_allocator(allocator) -> None:
+    raise RuntimeError("change_current_allocator needs a native allocator; the simulated NPU has none")
+
+
+# configuration of kernels: accepted and remembered
+_OPTIONS: dict = {}
+
+
+def set_option(option: dict) -> None:
+    """Set NPU runtime options (e.g. {"ACL_OP_COMPILER_CACHE_MODE": "enable"}); remembered, no effect."""
+    if not isinstance(option, dict):
+        raise TypeError("npu option must be a dict.")
+    _OPTIONS.update({str(k): str(v) for k, v in option.items()})
+
+
+def set_aoe(dump_path: str) -> None:
+    """Ascend Optimization Engine tuning dump; accepted, not simulated."""
+    _OPTIONS["aoe_dump_path"] = dump_path
+
+
+_MM_BMM_ND = {"value": True}
+
+
+def set_mm_bmm_format_nd(is_nd: bool = True) -> None:
+    _MM_BMM_ND["value"] = bool(is_nd)
+
+
+def get_mm_bmm_format_nd() -> bool:
+    return _MM_BMM_ND["value"]
+
+
+class CubeMathType:
+    """How the matrix unit (cube) may round float32: torch_npu's enum values."""
+
+    KEEP_DTYPE = 0
+    ALLOW_FP32_DOWN_PRECISION = 1
+    USE_FP16 = 2
+    USE_HF32 = 3
+
+
+class _AllowHF32:
+    """``torch.npu.matmul.allow_hf32`` / ``torch.npu.conv.allow_hf32``: let float32 use HF32 on the cube."""
+
+    def __init__(self, default: bool):
+        self.allow_hf32 = default
+
+
+matmul = _AllowHF32(False)
+conv = _AllowHF32(True)
+
+
+class _Config:
+    """``torch.npu.config``: torch_npu's runtime configuration object (allow_internal_format, ...)."""
+
+    allow_internal_format = False
+
+
+config = _Config()
+
+
+def set_autocast_enabled(enabled: bool) -> None:
+    torch.set_autocast_enabled("npu", enabled)
+
+
+def set_autocast_dtype(dtype: torch.dtype) -> None:
+    torch.set_autocast_dtype("npu", dtype)
+
+
+_DETERMINISTIC = {"level": 0, "backward": False}
+
+
+def enable_deterministic_with_backward(tensor: torch.Tensor) -> torch.Tensor:
+    _DETERMINISTIC["backward"] = True
+    return tensor
+
+
+def disable_deterministic_with_backward(tensor: torch.Tensor) -> torch.Tensor:
+    _DETERMINISTIC["backward"] = False
+    return tensor
+
+
+def set_deterministic_level(level: int) -> None:
+    if level not in (0, 1, 2):
+        raise ValueError("deterministic level must be 0, 1 or 2")
+    _DETERMINISTIC["level"] = level
+
+
+_COMPATIBLE = {"on": False}
+
+
+def use_compatible_impl(enable: bool) -> None:
+    _COMPATIBLE["on"] = bool(enable)
+
+
+def are_compatible_impl_enabled() -> bool:
+    return _COMPATIBLE["on"]
+
+
+# device limits (cube/vector core counts per device and per stream)
+_LIMITS: dict = {}
+
+
+def set_device_limit(device, cube_num: int = -1, vector_num: int = -1) -> None:
+    _LIMITS[("device", dispatch.resolve_index(device))] = {"cube_core_num": cube_num, "vector_core_num": vector_num}
+
+
+def get_device_limit(device) -> dict:
+    spec = _soc()
+    return _LIMITS.get(("device", dispatch.resolve_index(device)),
+                       {"cube_core_num": spec.ai_cores, "vector_core_num": spec.ai_cores * 2})
+
+
+def set_stream_limit(stream_, cube_num: int = -1, vector_num: int = -1) -> None:
+    _LIMITS[("stream", stream_.device_index, stream_.stream_id)] = {"cube_core_num": cube_num, "vector_core_num": vector_num}
+
+
+def reset_stream_limit(stream_) -> None:
+    _LIMITS.pop(("stream", stream_.device_index, stream_.stream_id), None)
+
+
+def get_stream_limit(stream_) -> dict:
+    return _LIMITS.get(("stream", stream_.device_index, stream_.stream_id), get_device_limit(stream_.device_index))
+
+
+def is_current_stream_capturing() -> bool:
+    """Graph capture (NPUGraph) is not simulated, so no stream is ever capturing."""
+    return False
+
+
+class _Mstx:
+    """``torch.npu.mstx``: markers and ranges that show up in the profiler's timeline."""
+
+    def __init__(self):
+        self._ranges: dict[int, tuple[str, float]] = {}
+
+    def mark(self, message: str = "", stream=None, domain: str = "default") -> None:
+        timeline.mark(message, dispatch.resolve_index(None), timeline.HOST.now, timeline.HOST.now)
+
+    def range_start(self, message: str = "", stream=None, domain: str = "default") -> int:
+        range_id = len(self._ranges) + 1
+        self._ranges[range_id] = (message, timeline.HOST.now)
+        return range_id
+
+    def range_end(self, range_id: int, domain: str = "default") -> None:
+        message, start = self._ranges.pop(range_id)
+        timeline.mark(message, dispatch.resolve_index(None), start, timeline.HOST.now)
+
+
+mstx = _Mstx()
+
+
+# legacy typed constructors: torch.npu.FloatTensor(2, 3) -> an uninitialised float32 npu tensor
+def _legacy_tensor_type(dtype: torch.dtype, name: str):
+    def constructor(*args):
+        if len(args) == 1 and not isinstance(args[0], int):
+            return torch.tensor(args[0], dtype=dtype, device="npu")
+        return torch.empty(*args, dtype=dtype, device="npu")
+
+    constructor.__name__ = name
+    constructor.__doc__ = f"torch.npu.{name}(*sizes) or ({name}(data)): a {dtype} tensor on the current NPU (legacy API)."
+    return constructor
+
+
+for _name, _dtype in (("BoolTensor", torch.bool), ("ByteTensor", torch.uint8), ("CharTensor", torch.int8),
+                      ("DoubleTensor", torch.float64), ("FloatTensor", torch.float32), ("HalfTensor", torch.float16),
+                      ("IntTensor", torch.int32), ("LongTensor", torch.int64), ("ShortTensor", torch.int16),
+                      ("BFloat16Tensor", torch.bfloat16)):
+    globals()[_name] = _legacy_tensor_type(_dtype, _name)
+
+
 # -- streams and events are in streams.py; amp in amp.py --------------------------------------------
 from ascend_compat.sim import amp  # noqa: E402  (torch.npu.amp)
 
+_NOT_EXPORTED = {"annotations", "contextlib", "dataclass", "torch", "dispatch", "memory", "timeline", "CONFIG"}
 __all__ = sorted(
     name for name, value in list(globals().items())
-    if not name.startswith("_") and name not in {"annotations", "contextlib", "dataclass", "torch",
-                                                  "dispatch", "memory", "timeline", "CONFIG"}
-    and (callable(value) or name == "amp")
-)
+    if not name.startswith("_") and name not in _NOT_EXPORTED and not isinstance(value, type(contextlib))
+) + ["amp"]
+
+
+class NotSimulatedError(NotImplementedError, AttributeError):
+    """A real torch_npu API the simulator does not provide (an AttributeError too, so hasattr() is False)."""
+
+
+def __getattr__(name: str):
+    from ascend_compat import api_reference
+
+    if name in api_reference.torch_npu_names():
+        raise NotSimulatedError(
+            f"torch.npu.{name} is part of torch_npu but not simulated by the lab; it works on a real Ascend "
+            "machine. Lessons and exercises do not need it."
+        )
+    raise AttributeError(f"module 'torch.npu' has no attribute '{name}'")

@@ -117,6 +117,12 @@ def record_copy(src: int, dst: int, nbytes: int) -> None:
     current_stream(dst).ready = max(current_stream(dst).ready, current_stream(src).ready)
 
 
+def mark(message: str, index: int, start: float, end: float) -> None:
+    """A user marker or range (torch.npu.mstx) on the host timeline, for active profilers."""
+    for profiler in _PROFILERS:
+        profiler.add_kernel(f"mstx: {message}", index, -1, start, max(end, start + 0.001), None)
+
+
 def synchronize(index: int | None = None) -> None:
     """Block the host until the device (or all devices) have finished their queued work."""
     indices = [index] if index is not None else list(_DEVICES)
