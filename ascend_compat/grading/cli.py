@@ -46,7 +46,7 @@ def check(args: argparse.Namespace) -> int:
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "exercises", help="generate or check the exercise notebooks (nbgrader release of solutions/)",
-        description=__doc__.splitlines()[0])
+        description="Keep exercises/ (what learners get) in step with solutions/ (nbgrader source notebooks).")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     for name, handler, help_text in (
         ("generate", generate, "regenerate exercises/ from solutions/ with nbgrader generate_assignment"),
