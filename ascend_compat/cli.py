@@ -20,6 +20,7 @@ SUBCOMMAND_MODULES = (
     "ascend_compat.doctor",
     "ascend_compat.atc.cli",
     "ascend_compat.launcher",
+    "ascend_compat.grading.cli",
 )
 
 
