@@ -38,11 +38,19 @@ class Cost:
 
 
 def _nbytes(obj) -> int:
+    """Bytes of every tensor in ``obj`` (a tensor, or a list/tuple holding tensors one level down)."""
     if isinstance(obj, torch.Tensor):
-        return obj.numel() * obj.element_size()
+        return obj.nbytes
+    total = 0
     if isinstance(obj, (list, tuple)):
-        return sum(_nbytes(o) for o in obj)
-    return 0
+        for o in obj:
+            if isinstance(o, torch.Tensor):
+                total += o.nbytes
+            elif isinstance(o, (list, tuple)):
+                for t in o:
+                    if isinstance(t, torch.Tensor):
+                        total += t.nbytes
+    return total
 
 
 def _first_tensor(obj):
@@ -84,9 +92,9 @@ def estimate(name: str, args, out, spec) -> Cost:
     """The device time of one operator on the SoC described by ``spec``."""
     f = flops(name, args, out)
     moved = _nbytes(args) + _nbytes(out)
-    dtype = getattr(_first_tensor(out), "dtype", None) or getattr(_first_tensor(args), "dtype", torch.float32)
     heavy = name in MATMUL or name.startswith("convolution")
     if heavy:
+        dtype = getattr(_first_tensor(out), "dtype", None) or getattr(_first_tensor(args), "dtype", torch.float32)
         peak = spec.fp16_tflops if dtype in HALF else spec.fp32_tflops
         rate = peak * 1e12 * CUBE_EFFICIENCY
     else:

@@ -70,10 +70,15 @@ def current_stream(index: int) -> StreamState:
     return tl.stream(tl.current, index)
 
 
-def _spec():
-    from ascend_compat import soc
+_SPEC_CACHE: list = [None, None]  # [SoC name, spec]: looked up once per SoC, not once per operator
 
-    return soc.get(CONFIG.soc)
+
+def _spec():
+    if _SPEC_CACHE[0] != CONFIG.soc:
+        from ascend_compat import soc
+
+        _SPEC_CACHE[:] = [CONFIG.soc, soc.get(CONFIG.soc)]
+    return _SPEC_CACHE[1]
 
 
 def _launch(index: int, name: str, cost_us: float, *, sync: bool, detail=None) -> tuple[float, float]:
