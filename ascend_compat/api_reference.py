@@ -21,13 +21,9 @@ def torch_npu_api() -> dict:
 
 def torch_npu_names() -> frozenset[str]:
     """Every public name of ``torch.npu`` in the recorded torch_npu version."""
-    if not DATA.exists():
-        return frozenset()
     return frozenset(torch_npu_api()["names"])
 
 
 def core_names() -> frozenset[str]:
     """The core subset the simulator must cover completely."""
-    if not DATA.exists():
-        return frozenset()
     return frozenset(torch_npu_api()["core"])
