@@ -87,6 +87,15 @@ def _npu_implements(name: str, overload: str) -> bool:
     return op_support.is_supported(overload) or op_support.is_supported(name)
 
 
+def _decomposed_by_pytorch(name: str, overload: str) -> bool:
+    """The simulator sees operators *before* PyTorch decomposes composite ones (``zeros_like`` ->
+    ``empty_like`` + ``zero_``); on a real NPU those never reach the device as themselves."""
+    qualified = f"{name}.{overload}" if overload else name
+    return any(torch._C._dispatch_has_kernel_for_dispatch_key(qualified, key)
+               for key in ("CompositeExplicitAutograd", "CompositeImplicitAutograd",
+                           "CompositeExplicitAutogradNonFunctional"))
+
+
 def info(func) -> OpInfo:
     found = _INFO.get(func)
     if found is None:
@@ -99,6 +108,7 @@ def info(func) -> OpInfo:
             or name in FRAMEWORK_OPS
             or func.is_view
             or _npu_implements(name, overload)
+            or _decomposed_by_pytorch(schema.name, schema.overload_name)
         )
         found = _INFO[func] = OpInfo(
             op=func,
