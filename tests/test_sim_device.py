@@ -173,9 +173,22 @@ def test_dataloader_pin_memory_and_non_blocking(sim):
 
 
 def test_accelerator_api(sim):
-    assert torch.accelerator.is_available()
-    assert torch.accelerator.current_accelerator().type == "npu"
-    assert torch.accelerator.device_count() == 2
+    acc = torch.accelerator
+    assert acc.is_available()
+    assert acc.current_accelerator().type == "npu"
+    assert acc.device_count() == 2
+    acc.set_device_index(1)
+    assert acc.current_device_index() == 1 == torch.npu.current_device()
+    with acc.device_index(0):
+        assert torch.npu.current_device() == 0
+    before = acc.memory_allocated(0)
+    keep = torch.empty(1024, device="npu:0")
+    assert acc.memory_allocated(0) - before == 4096 and acc.max_memory_allocated(0) >= acc.memory_allocated(0)
+    acc.synchronize()
+    free, total = acc.get_memory_info(0)
+    assert 0 < free <= total
+    acc.empty_cache()
+    del keep
 
 
 def test_rng_is_per_device_and_seedable(sim):
