@@ -78,6 +78,10 @@ def test_set_device_and_bad_index(sim):
     torch.npu.set_device(1)
     assert torch.npu.current_device() == 1
     assert torch.randn(1, device="npu").device == torch.device("npu:1")
+    assert torch.tensor([1.0], device="npu").device == torch.device("npu:1")
+    assert torch.ones(1).to("npu").device == torch.device("npu:1")
+    assert torch.ones(1).to("npu:0").device == torch.device("npu:0"), "an explicit index is respected"
+    assert torch.zeros(1, device="npu:0").device == torch.device("npu:0")
     with torch.npu.device(0):
         assert torch.empty(1, device="npu").get_device() == 0
     assert torch.npu.current_device() == 1

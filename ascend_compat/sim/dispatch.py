@@ -16,6 +16,8 @@ PyTorch sends them to the PrivateUse1 fallback registered in :mod:`.registration
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 
 import torch
@@ -111,6 +113,8 @@ def run(func, args, kwargs):
     if not THREAD_STATE.threads_set:
         _adopt_thread_settings()
     info = op_policy.info(func)
+    if info.no_op:
+        return None
     if info.collective:
         # c10d collectives pick the process-group backend by device type: let them reach the
         # simulated HCCL backend (sim/hccl.py) with the NPU tensors themselves.
@@ -183,13 +187,31 @@ def _wrap_outputs(out, index, inputs):
     return out
 
 
+_TORCH_INTERNALS = tuple(os.path.join(os.path.dirname(torch.__file__), sub) + os.sep
+                        for sub in ("nn" + os.sep + "parallel", "distributed"))
+
+
+def _created_by_pytorch_internals() -> bool:
+    """Is this factory call PyTorch's own bookkeeping (autograd thread, DDP/c10d), not user code?"""
+    if threading.current_thread() is not threading.main_thread():
+        return True  # the autograd engine's device thread
+    frame = sys._getframe(1)
+    here = os.path.dirname(__file__)
+    while frame is not None and frame.f_code.co_filename.startswith(here):
+        frame = frame.f_back
+    return frame is not None and frame.f_code.co_filename.startswith(_TORCH_INTERNALS)
+
+
 def _factory_index(device) -> int:
-    """The device a factory call means. PyTorch's C++ core passes npu:0 for every NPU tensor it
-    creates internally (autograd, DDP buckets), so an explicit 0 while another device is current
-    means the current device. (The one case this gets wrong: ``device="npu:0"`` written out while
-    ``torch.npu.set_device(1)`` is in force lands on npu:1.)"""
+    """The device a factory call means.
+
+    PyTorch's C++ core sees every simulated tensor as npu:0 (see tensor.py), so the tensors it
+    creates for itself — gradients in the backward thread, DDP's buckets — ask for npu:0 whatever
+    device their owner is on. Those requests go to the current device; a learner's own explicit
+    ``device="npu:0"`` is respected.
+    """
     index = resolve_index(device)
-    if index == 0 and device is not None and torch.device(device).index == 0:
+    if index == 0 and DEVICE_STATE.current != 0 and _created_by_pytorch_internals():
         return DEVICE_STATE.current
     return index
 

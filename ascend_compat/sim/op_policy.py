@@ -34,6 +34,9 @@ FRAMEWORK_OPS = frozenset({
     "_foreach_copy_", "lift", "item", "contiguous", "_reshape_copy", "_unsafe_index",
 })
 
+# Runtime bookkeeping with nothing to compute on a simulated device (one stream pool, no reuse).
+NO_OP = frozenset({"record_stream"})
+
 # No float64 in these kernels on the NPU (matrix unit, convolution, normalisation, softmax).
 FLOAT64_UNSUPPORTED = frozenset({
     "mm", "addmm", "bmm", "baddbmm", "addbmm", "dot", "vdot", "mv", "addmv", "addr", "matmul",
@@ -74,6 +77,7 @@ class OpInfo:
     host_to_device: bool
     takes_generator: bool  # random operators: draw from the NPU's own generator
     collective: bool       # c10d (torch.distributed) operators
+    no_op: bool            # nothing to do on the simulator
 
 
 _INFO: dict = {}
@@ -120,6 +124,7 @@ def info(func) -> OpInfo:
             host_to_device=name in ("_to_copy", "copy_", "_copy_from", "lift_fresh", "lift"),
             takes_generator=any(a.name == "generator" for a in schema.arguments),
             collective=namespace == "c10d",
+            no_op=name in NO_OP,
         )
     return found
 

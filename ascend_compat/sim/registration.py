@@ -11,7 +11,8 @@ This is the same plumbing a C++ backend such as torch_npu does, through PyTorch'
    asks for ``device="npu"`` lands there (operators on existing NPU tensors go through
    ``NPUTensor.__torch_dispatch__`` instead);
 5. register the autocast policy, the checkpoint loader, pinned host memory and the ``hccl``
-   process-group backend, and route ``torch.accelerator``'s allocator/guard questions to ``torch.npu``;
+   process-group backend; route ``torch.accelerator``'s allocator/guard questions to ``torch.npu``
+   and make an index-less ``npu`` mean the current device (what the C++ guard of a real backend does);
 6. make ``import torch_npu`` work, so scripts written for hardware run unchanged.
 """
 
@@ -57,7 +58,7 @@ def install() -> None:
     if current not in ("privateuseone", BACKEND):
         raise RuntimeError(f"another backend ({current!r}) already uses PyTorch's PrivateUse1 slot")
 
-    from ascend_compat.sim import accelerator, amp, dispatch, hccl, npu_module, pinned, serialization
+    from ascend_compat.sim import accelerator, amp, current_device, dispatch, hccl, npu_module, pinned, serialization
 
     _setup_privateuseone_for_python_backend(BACKEND, backend_module=npu_module, hook=_Hooks(), device_guard=_DeviceGuard())
     from ascend_compat.sim import tensor  # needs the device name "npu" to exist
@@ -75,6 +76,7 @@ def install() -> None:
     pinned.register()
     hccl.register()
     accelerator.install()
+    current_device.install()
     _STATE["library"] = (library, aten)
     from ascend_compat.sim import torch_npu_shim
 
