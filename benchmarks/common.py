@@ -21,6 +21,21 @@ def best_time(fn, repeat: int = 5, warmup: int = 2) -> float:
     return best
 
 
+def best_times_interleaved(fns: dict, repeat: int = 5, warmup: int = 2) -> dict:
+    """Best seconds of each function, measured in alternation so that machine noise (other
+    processes on a shared 2-core box) hits baseline and candidate alike."""
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    best = {name: float("inf") for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
+
+
 def write_results(name: str, results: dict) -> Path:
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"

@@ -90,9 +90,16 @@ def flops(name: str, args, out) -> float:
 
 def estimate(name: str, args, out, spec) -> Cost:
     """The device time of one operator on the SoC described by ``spec``."""
-    f = flops(name, args, out)
     moved = _nbytes(args) + _nbytes(out)
     heavy = name in MATMUL or name.startswith("convolution")
+    if not heavy:  # the common case, kept cheap: one operation per output element
+        result = out if isinstance(out, torch.Tensor) else _first_tensor(out)
+        f = float(result.numel()) if result is not None else 0.0
+        rate = spec.fp32_tflops * 1e12 * VECTOR_EFFICIENCY / 4
+        compute_us = f / rate * 1e6 if rate else 0.0
+        memory_us = moved / (spec.bandwidth_gbps * 1e9 * BANDWIDTH_EFFICIENCY) * 1e6
+        return Cost(f, moved, DEVICE_LAUNCH_US + max(compute_us, memory_us))
+    f = flops(name, args, out)
     if heavy:
         dtype = getattr(_first_tensor(out), "dtype", None) or getattr(_first_tensor(args), "dtype", torch.float32)
         peak = spec.fp16_tflops if dtype in HALF else spec.fp32_tflops

@@ -86,7 +86,7 @@ def wrap(cpu: torch.Tensor, index: int, fresh: bool = True):
     """Make an NPU tensor around ``cpu``; ``fresh`` means its storage may be new device memory."""
     out = NPUTensor(cpu, index)
     if fresh:
-        out._release = memory.track(out, cpu, index)
+        memory.track(out, cpu, index)
     return out
 
 

@@ -144,22 +144,39 @@ def _release(ptr: int) -> None:
         free(record[0], record[1])
 
 
-def track(wrapper, cpu: torch.Tensor, index: int):
-    """Count the storage behind a new NPU tensor (once per storage; views share it).
+# live NPU tensor (by weak reference) -> the storage it counts; a weak reference with a callback
+# is much cheaper than weakref.finalize, and this runs for every tensor an operator creates.
+_LIVE: dict = {}
 
-    Returns the finalizer that releases it (called when the tensor dies, or earlier when the
-    tensor is re-pointed at other data by ``tensor.data = ...``), or None for empty storage.
-    """
+
+def _on_death(ref) -> None:
+    ptr = _LIVE.pop(ref, None)
+    if ptr is not None:
+        _release(ptr)
+
+
+def track(wrapper, cpu: torch.Tensor, index: int) -> None:
+    """Count the storage behind a new NPU tensor (once per storage; views share it) until the
+    tensor dies or :func:`untrack` is called."""
     storage = cpu.untyped_storage()
     nbytes = storage.nbytes()
     if nbytes == 0:
-        return None
+        return
     ptr = storage.data_ptr()
     record = _STORAGES.get(ptr)
     if record is None or record[0] != index:
         record = _STORAGES[ptr] = [index, allocate(index, nbytes), 0]
     record[2] += 1
-    return weakref.finalize(wrapper, _release, ptr)
+    ref = weakref.ref(wrapper, _on_death)
+    _LIVE[ref] = ptr
+    wrapper._memory_ref = ref
+
+
+def untrack(wrapper) -> None:
+    """Stop counting ``wrapper``'s storage now (``tensor.data = other`` re-points it)."""
+    ref = getattr(wrapper, "_memory_ref", None)
+    if ref is not None:
+        _on_death(ref)
 
 
 def reserve_for(func, args, kwargs, index: int) -> None:

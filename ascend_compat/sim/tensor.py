@@ -61,11 +61,9 @@ class NPUTensor(torch.Tensor):
             raise RuntimeError(f"data set to a tensor on {value.device} that is not on {self.device}; "
                                "move it first with .to(device)")
         torch._C.TensorBase.data.__set__(self, value)
-        release = getattr(self, "_release", None)
-        if release is not None:
-            release()
+        memory.untrack(self)
         self._cpu, self._index = value._cpu, value._index
-        self._release = memory.track(self, value._cpu, value._index)
+        memory.track(self, value._cpu, value._index)
 
     # -- every operator goes through the simulator ------------------------------------------
     @classmethod
