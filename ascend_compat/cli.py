@@ -21,6 +21,7 @@ SUBCOMMAND_MODULES = (
     "ascend_compat.atc.cli",
     "ascend_compat.launcher",
     "ascend_compat.grading.cli",
+    "ascend_compat.migrate.cli",
 )
 
 

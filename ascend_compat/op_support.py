@@ -7,7 +7,7 @@ How to read it: PyTorch decomposes *composite* operators (``linear``, ``cross_en
 looked up here. An operator that reaches the NPU and is not listed runs on the CPU instead (the
 "fallback" the simulator warns about). Memory and view operators (``empty``, ``copy_``, ``view``,
 ``as_strided``...) live in torch_npu's runtime rather than in op-plugin; the simulator treats them
-as always present (see :data:`ascend_compat.sim.op_policy.FRAMEWORK_OPS`).
+as always present (:data:`FRAMEWORK_OPS`).
 """
 
 from __future__ import annotations
@@ -17,6 +17,20 @@ import json
 from pathlib import Path
 
 DATA = Path(__file__).parent / "data" / "npu_ops.json"
+
+# Operators every backend provides in its runtime rather than in op-plugin's kernel list:
+# memory, views and metadata. They never "fall back".
+FRAMEWORK_OPS = frozenset({
+    "empty", "empty_strided", "empty_like", "_to_copy", "copy_", "_copy_from", "_copy_from_and_resize",
+    "set_", "resize_", "resize_as_", "_local_scalar_dense", "detach", "detach_", "alias", "lift_fresh",
+    "clone", "_unsafe_view", "view", "as_strided", "as_strided_", "_reshape_alias", "t", "transpose",
+    "permute", "expand", "squeeze", "unsqueeze", "select", "slice", "split", "split_with_sizes",
+    "unbind", "chunk", "narrow", "narrow_copy", "diagonal", "unfold", "view_as_real", "view_as_complex",
+    "_pin_memory", "is_pinned", "record_stream", "_has_compatible_shallow_copy_type", "is_same_size",
+    "equal", "_conj", "_neg_view", "conj", "resolve_conj", "resolve_neg", "zero_", "fill_", "new_empty",
+    "new_empty_strided", "new_zeros", "new_ones", "new_full", "_nested_tensor_from_mask",
+    "_foreach_copy_", "lift", "item", "contiguous", "_reshape_copy", "_unsafe_index",
+})
 
 
 @functools.lru_cache(maxsize=1)

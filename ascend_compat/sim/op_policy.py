@@ -18,21 +18,8 @@ from dataclasses import dataclass
 
 import torch
 
+from ascend_compat.op_support import FRAMEWORK_OPS
 from ascend_compat.sim.config import CONFIG
-
-# Operators every backend provides in its runtime rather than in op-plugin's kernel list:
-# memory, views and metadata. They never "fall back".
-FRAMEWORK_OPS = frozenset({
-    "empty", "empty_strided", "empty_like", "_to_copy", "copy_", "_copy_from", "_copy_from_and_resize",
-    "set_", "resize_", "resize_as_", "_local_scalar_dense", "detach", "detach_", "alias", "lift_fresh",
-    "clone", "_unsafe_view", "view", "as_strided", "as_strided_", "_reshape_alias", "t", "transpose",
-    "permute", "expand", "squeeze", "unsqueeze", "select", "slice", "split", "split_with_sizes",
-    "unbind", "chunk", "narrow", "diagonal", "unfold", "view_as_real", "view_as_complex", "_pin_memory",
-    "is_pinned", "record_stream", "_has_compatible_shallow_copy_type", "is_same_size", "equal",
-    "_conj", "_neg_view", "conj", "resolve_conj", "resolve_neg", "zero_", "fill_", "new_empty",
-    "new_empty_strided", "new_zeros", "new_ones", "new_full", "_nested_tensor_from_mask",
-    "_foreach_copy_", "lift", "item", "contiguous", "_reshape_copy", "_unsafe_index",
-})
 
 # Runtime bookkeeping with nothing to compute on a simulated device (one stream pool, no reuse).
 NO_OP = frozenset({"record_stream"})
