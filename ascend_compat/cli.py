@@ -22,6 +22,7 @@ SUBCOMMAND_MODULES = (
     "ascend_compat.launcher",
     "ascend_compat.grading.cli",
     "ascend_compat.migrate.cli",
+    "ascend_compat.exam.cli",
 )
 
 
