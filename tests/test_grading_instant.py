@@ -112,7 +112,8 @@ def test_every_check_in_a_source_notebook_exists_and_graded_visible_cells_use_mu
             for question in re.findall(r"""(?:check|hint)\(["']([^"']+)["']""", cell.source):
                 assert question in known, f"{path.name} uses unknown question {question!r}"
             meta = cell.metadata.get("nbgrader", {})
-            if meta.get("grade") and "BEGIN HIDDEN TESTS" not in cell.source:
+            partial_credit = cell.source.startswith("exam.objective_points(")  # the exam: points as the cell's value
+            if meta.get("grade") and "BEGIN HIDDEN TESTS" not in cell.source and not partial_credit:
                 assert "must_pass=True" in cell.source, f"{path.name}:{meta['grade_id']} does not fail on failure"
 
 
