@@ -14,31 +14,33 @@ import sys
 
 from ascend_compat.errors import UserError
 
-# (module, what it does) — imported lazily so `ascend-lab --help` stays fast and a
-# broken optional area cannot take the whole command down.
-SUBCOMMAND_MODULES = (
-    "ascend_compat.doctor",
-    "ascend_compat.atc.cli",
-    "ascend_compat.launcher",
-    "ascend_compat.grading.cli",
-    "ascend_compat.migrate.cli",
-    "ascend_compat.exam.cli",
-)
+# command -> the module that implements it. Only the module of the command being run is imported
+# (building every parser would import torch, libcst and nbgrader just to start); `--help` imports all.
+SUBCOMMANDS = {
+    "doctor": "ascend_compat.doctor",
+    "atc": "ascend_compat.atc.cli",
+    "run": "ascend_compat.launcher",
+    "exercises": "ascend_compat.grading.cli",
+    "migrate": "ascend_compat.migrate.cli",
+    "exam": "ascend_compat.exam.cli",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ascend-lab",
         description="Ascend Migration Lab: tools for moving PyTorch work from CUDA to Ascend NPUs.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in SUBCOMMAND_MODULES:
+    modules = [SUBCOMMANDS[only]] if only in SUBCOMMANDS else dict.fromkeys(SUBCOMMANDS.values())
+    for name in modules:
         importlib.import_module(name).register(subparsers)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv[0] if argv else None)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

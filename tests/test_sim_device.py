@@ -229,3 +229,9 @@ def test_module_dtype_conversion_and_data_assignment(sim):
     assert torch.npu.memory_allocated() < base, "the float32 copies are freed"
     with pytest.raises(RuntimeError, match="not on npu"):
         model.weight.data = torch.zeros(256, 256)
+
+
+def test_module_to_npu_inside_inference_mode(sim):
+    with torch.inference_mode():
+        model = torch.nn.Linear(2, 2).to("npu")
+        assert model(torch.ones(1, 2, device="npu")).device.type == "npu"

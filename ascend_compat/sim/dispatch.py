@@ -115,6 +115,10 @@ def run(func, args, kwargs):
     info = op_policy.info(func)
     if info.no_op:
         return None
+    if info.name == "_has_compatible_shallow_copy_type":
+        # Module.to() asks this to decide between `param.data = new` and a new Parameter: an
+        # NPU tensor and a CPU tensor are different TensorImpls on a real backend too.
+        return isinstance(args[0], NPUTensor) == isinstance(args[1], NPUTensor)
     if info.collective:
         # c10d collectives pick the process-group backend by device type: let them reach the
         # simulated HCCL backend (sim/hccl.py) with the NPU tensors themselves.
