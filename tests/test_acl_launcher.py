@@ -50,12 +50,7 @@ def workspace(tmp_path_factory):
 
 
 def _ascend_lab_run(*args: str) -> subprocess.CompletedProcess:
-    from ascend_compat import cli
-
-    if "ascend_compat.launcher" in cli.SUBCOMMAND_MODULES:
-        command = [sys.executable, "-m", "ascend_compat.cli", "run", *args]
-    else:  # until the lead wires `run` into ascend-lab, the module is runnable on its own
-        command = [sys.executable, "-m", "ascend_compat.launcher", *args]
+    command = [sys.executable, "-m", "ascend_compat.cli", "run", *args]  # `ascend-lab run`
     return subprocess.run(command, capture_output=True, text=True, timeout=120, env=dict(os.environ))
 
 
