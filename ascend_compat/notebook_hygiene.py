@@ -7,13 +7,13 @@ under the given paths; the test suite runs the check on the whole repository.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 
 import nbformat
+
+from ascend_compat.atomic import write_text
 
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 # Notebook-level metadata we keep; everything else (widgets state, toc, vscode, ...) goes.
@@ -79,14 +79,8 @@ def clean(nb) -> None:
 
 
 def write_atomically(nb, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            nbformat.write(nb, handle)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    text = nbformat.writes(nb)
+    write_text(path, text if text.endswith("\n") else text + "\n")  # as nbformat.write does
 
 
 def fix(path: Path) -> None:

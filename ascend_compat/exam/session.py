@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 import time
 from pathlib import Path
 
+from ascend_compat.atomic import write_text
 from ascend_compat.errors import UserError
 
 
@@ -26,10 +26,7 @@ def _path(learner_id: str) -> Path:
 
 def _write(path: Path, data: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle, indent=1)
-    os.replace(tmp, path)
+    write_text(path, json.dumps(data, indent=1))
 
 
 def load(learner_id: str) -> dict | None:

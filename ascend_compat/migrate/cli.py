@@ -12,7 +12,8 @@ from pathlib import Path
 from ascend_compat.errors import UserError
 from ascend_compat.migrate import analyze_paths, report
 from ascend_compat.migrate.rewriter import rewrite_source, unified_diff
-from ascend_compat.migrate.sources import discover, read_sources, restore_magics, write_atomically, write_notebook_cells
+from ascend_compat.atomic import write_text
+from ascend_compat.migrate.sources import discover, read_sources, restore_magics, write_notebook_cells
 
 LEVELS = {"info": 0, "warning": 1, "error": 2}
 
@@ -59,7 +60,7 @@ def _rewrite(args) -> int:
             if path.suffix == ".ipynb":
                 write_notebook_cells(path, new_cells)
             else:
-                write_atomically(path, new_cells[None])
+                write_text(path, new_cells[None])
             print(f"rewrote {path}")
         else:
             sys.stdout.write("".join(diffs))

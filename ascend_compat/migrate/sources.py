@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ascend_compat.atomic import write_text
 
 SKIP_DIRS = {".git", ".venv", "venv", "__pycache__", ".ipynb_checkpoints", "node_modules", ".tox", "build", "dist"}
 MAGIC = re.compile(r"^(\s*)([%!].*)$")
@@ -102,22 +103,9 @@ def read_sources(path: Path) -> list[Source]:
     return sources
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write through a temporary file and rename: a file is never left half-written."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def write_notebook_cells(path: Path, new_cells: dict[int, str]) -> None:
     """Replace the source of the given code cells, leaving everything else in the notebook as it was."""
     notebook = json.loads(_read_text(path))
     for index, code in new_cells.items():
         notebook["cells"][index]["source"] = code.splitlines(keepends=True)
-    write_atomically(path, json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
+    write_text(path, json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")

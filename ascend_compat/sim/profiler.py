@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from enum import Enum
 
+from ascend_compat.atomic import write_text
 from ascend_compat.sim import timeline
 
 
@@ -137,11 +137,7 @@ class profile:
         return {"traceEvents": events, "displayTimeUnit": "ms"}
 
     def export_chrome_trace(self, path: str) -> None:
-        directory = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
-        with os.fdopen(fd, "w") as handle:
-            json.dump(self.chrome_trace(), handle)
-        os.replace(tmp, path)
+        write_text(path, json.dumps(self.chrome_trace()))
 
 
 def tensorboard_trace_handler(dir_name: str, worker_name: str | None = None, **kwargs):
