@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import yaml
+
+from ascend_compat.atomic import write_text
 
 YAML_PATH = "op_plugin/config/op_plugin_functions.yaml"
 OUTPUT = Path(__file__).resolve().parents[1] / "ascend_compat" / "data" / "npu_ops.json"
@@ -87,11 +87,7 @@ def main(argv=None) -> int:
     result = {"source": {"repo": "Ascend/op-plugin", "path": YAML_PATH, "commit": commit,
                          "torch_version": args.torch_version},
               **extract(text, args.torch_version)}
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(args.output), suffix=".tmp")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(result, handle, indent=1)
-        handle.write("\n")
-    os.replace(tmp, args.output)
+    write_text(args.output, json.dumps(result, indent=1) + "\n")
     print(f"{len(result['aten'])} aten operators ({len(result['aten_overloads'])} overloads), "
           f"{len(result['custom'])} custom npu_* operators -> {args.output}")
     return 0

@@ -12,11 +12,11 @@ from __future__ import annotations
 import argparse
 import ast
 import json
-import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
+
+from ascend_compat.atomic import write_text
 
 SOURCE_PATH = "torch_npu/npu/__init__.py"
 OUTPUT = Path(__file__).resolve().parents[1] / "ascend_compat" / "data" / "torch_npu_api.json"
@@ -61,11 +61,7 @@ def main(argv=None) -> int:
         raise SystemExit(f"core names not in torch_npu's __all__: {missing_core}")
     result = {"source": {"repo": "Ascend/pytorch", "path": SOURCE_PATH, "commit": commit},
               "names": names, "core": list(CORE)}
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(args.output), suffix=".tmp")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(result, handle, indent=1)
-        handle.write("\n")
-    os.replace(tmp, args.output)
+    write_text(args.output, json.dumps(result, indent=1) + "\n")
     print(f"{len(names)} public torch.npu names ({len(CORE)} core) at {commit[:12]} -> {args.output}")
     return 0
 

@@ -119,8 +119,10 @@ def test_bad_input_is_reported_and_the_rest_continue(tmp_path, capsys):
 def test_write_is_atomic_and_leaves_no_temp_files(tmp_path):
     path = tmp_path / "s.py"
     path.write_text('import torch\nx = torch.ones(1, device="cuda")\n')
+    path.chmod(0o640)
     assert cli(["migrate", "rewrite", "--write", str(path)]) == 0
     assert path.read_text() == 'import torch\nx = torch.ones(1, device="npu")\n'
+    assert path.stat().st_mode & 0o777 == 0o640, "rewriting keeps the file's permissions"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.py"]
 
 

@@ -26,9 +26,9 @@ import hashlib
 import json
 import os
 import struct
-import tempfile
 from dataclasses import dataclass
 
+from ascend_compat.atomic import write_bytes
 from ascend_compat.errors import UserError
 
 MAGIC = b"ACLSIMOM"
@@ -73,15 +73,7 @@ def save(path: str, manifest: dict, graph: bytes) -> str:
     data = dumps(manifest, graph)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=".om-", dir=folder)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_bytes(path, data)
     return path
 
 

@@ -12,8 +12,6 @@ accepts a released notebook. Cell ids come from the source notebooks, so they ar
 from __future__ import annotations
 
 import filecmp
-import os
-import shutil
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -21,6 +19,7 @@ from pathlib import Path
 import nbformat
 
 from ascend_compat import notebook_hygiene
+from ascend_compat.atomic import write_bytes
 from ascend_compat.grading import course
 
 
@@ -41,12 +40,6 @@ def _release_into(work: Path, names: list[str]) -> Path:
     return released
 
 
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
-
-
 def _replace_tree(generated: Path, target: Path) -> list[Path]:
     """Make ``target`` hold exactly the files of ``generated``; each file replaced atomically.
 
@@ -60,15 +53,7 @@ def _replace_tree(generated: Path, target: Path) -> list[Path]:
         if destination.is_file() and filecmp.cmp(source, destination, shallow=False):
             continue
         destination.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}.", suffix=".tmp")
-        os.close(fd)
-        try:
-            shutil.copyfile(source, tmp)
-            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; a release is readable by all
-            os.replace(tmp, destination)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        write_bytes(destination, source.read_bytes())
         changed.append(destination)
     for stale in sorted(path for path in target.rglob("*") if path.is_file()):
         if stale.relative_to(target) not in wanted:
