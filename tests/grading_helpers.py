@@ -81,3 +81,27 @@ def run_cell_code(source: str) -> dict:
     namespace = {"__name__": "__learner__", "torch": torch}
     exec(compile(source, "<answer cell>", "exec"), namespace)
     return namespace
+
+
+def exercise_notebooks(assignment: str) -> list[str]:
+    """The notebook names (without .ipynb) of an assignment's source notebooks."""
+    return sorted(path.stem for path in (SOLUTIONS / assignment).glob("*.ipynb"))
+
+
+def answer_cells(assignment: str, notebook: str) -> list[str]:
+    """The grade ids of the cells a learner fills in (nbgrader ``solution: true``), in notebook order."""
+    cells = nbformat.read(SOLUTIONS / assignment / f"{notebook}.ipynb", as_version=4).cells
+    return [cell.metadata["nbgrader"]["grade_id"] for cell in cells
+            if cell.metadata.get("nbgrader", {}).get("solution")]
+
+
+def graded_cells(assignment: str, notebook: str) -> list[str]:
+    """The grade ids of the cells that score points (nbgrader ``grade: true``), in notebook order."""
+    cells = nbformat.read(SOLUTIONS / assignment / f"{notebook}.ipynb", as_version=4).cells
+    return [cell.metadata["nbgrader"]["grade_id"] for cell in cells
+            if cell.metadata.get("nbgrader", {}).get("grade")]
+
+
+def solution_answers(assignment: str, notebook: str) -> dict[str, str]:
+    """{grade_id: answer} for every answer cell: the whole notebook solved."""
+    return {cell: solution_answer(assignment, notebook, cell) for cell in answer_cells(assignment, notebook)}
