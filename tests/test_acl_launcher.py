@@ -96,21 +96,96 @@ def test_launcher_keeps_the_scripts_exit_code(tmp_path):
     assert missing.returncode == 2 and "does not exist" in missing.stderr
 
 
-def test_acllite_model_runs_and_releases(workspace):
+@pytest.fixture
+def acllite_resource():
+    """acllite's resource, released the acllite way (AclLiteResource.__del__), then the leak list checked."""
+    from ascend_compat import acllite
+
+    acl.reset()
+    holder = {"resource": acllite.AclLiteResource(0)}
+    holder["resource"].init()
+    yield holder
+    holder.clear()  # the last reference: __del__ destroys models, stream, context, resets, finalizes
+    leaks = acl.leaks()
+    acl.reset()
+    assert leaks == []
+
+
+def test_acllite_has_the_real_librarys_names():
+    from ascend_compat import acllite
+
+    # Ascend/samples python/common/acllite: no public release(); releasing is AclLiteResource.__del__.
+    assert not hasattr(acllite.AclLiteResource, "release")
+    for name in ("init", "__del__"):
+        assert callable(getattr(acllite.AclLiteResource, name))
+    for name in ("execute", "_execute_with_dynamic_batch_size", "destroy"):
+        assert callable(getattr(acllite.AclLiteModel, name))
+    for name in ("is_loaded", "data", "byte_data_to_np_array", "copy_to_host", "is_local", "save", "destroy"):
+        assert callable(getattr(acllite.AclLiteImage, name))
+    with pytest.raises(Exception, match=r"^acl.rt.malloc failed ret_int=100000$"):
+        acllite.check_ret("acl.rt.malloc", 100000)
+    assert acllite.yuv420sp_size(6, 4) == 36 and acllite.align_up16(17) == 32 and acllite.align_up128(128) == 128
+
+
+def test_acllite_model_runs_and_releases(workspace, acllite_resource):
     from ascend_compat import acllite
 
     root, _, plain, with_aipp = workspace
-    acl.reset()
-    resource = acllite.AclLiteResource(0)
-    resource.init()
     images, labels = zoo.digit_images("test")
     model = acllite.AclLiteModel(plain)
     (out,) = model.execute([zoo.preprocess(images[:1])])
-    assert out.shape == (1, 10) and out.argmax() == labels[0]
+    assert out.shape == (1, 10) and out.dtype == np.float32 and out.argmax() == labels[0]
+    (again,) = model.execute([zoo.preprocess(images[1:2])])   # the same input buffer, reused
+    assert again.argmax() == labels[1]
+
+    # An AclLiteImage goes to the model as it is: in host run mode it must hold device memory.
     aipp_model = acllite.AclLiteModel(with_aipp, load_type=1)
-    (out2,) = aipp_model.execute([acllite.AclLiteImage(images[:1])])
+    frame = np.ascontiguousarray(images[:1])
+    host = frame.tobytes()
+    device = acllite.copy_data_host_to_device(acl.util.bytes_to_ptr(host), len(host))
+    image = acllite.AclLiteImage(device, 32, 32, 0, 0, len(host), acllite.MEMORY_DEVICE)
+    (out2,) = aipp_model.execute([image])
     assert out2.argmax() == labels[0]
     np.testing.assert_allclose(out, out2, atol=0.05)
-    resource.release()
-    assert acl.leaks() == []
-    acl.reset()
+    np.testing.assert_array_equal(image.byte_data_to_np_array().view(np.uint8), frame.reshape(-1))
+    image.destroy()                                             # the image owns its device memory
+    assert aipp_model.execute([acllite.AclLiteImage(frame)]) is None   # a host pointer: refused, not raised
+    model.destroy()                                             # aipp_model is left to AclLiteResource.__del__
+
+
+def test_acllite_execute_refuses_what_the_real_one_refuses(workspace, acllite_resource, capsys):
+    from ascend_compat import acllite
+
+    _, _, plain, _ = workspace
+    images, _ = zoo.digit_images("test")
+    model = acllite.AclLiteModel(plain)
+    assert model.execute([zoo.preprocess(images[:1])]) is not None
+    assert model.execute([zoo.preprocess(images[:2])]) is None        # the input size changed
+    assert "input size" in capsys.readouterr().out
+    assert model.execute([]) is None                                  # wrong number of inputs
+    assert "unequal to model input num" in capsys.readouterr().out
+    with pytest.raises(acllite.AclLiteError, match="model_path"):
+        acllite.AclLiteModel(os.path.join(os.path.dirname(plain), "missing.om"))
+    model.destroy()
+    model.destroy()                                                   # idempotent
+
+
+def test_acllite_dynamic_batch(workspace, acllite_resource, capsys):
+    from ascend_compat import acllite
+
+    root, _, _, _ = workspace
+    images, labels = zoo.digit_images("test")
+    dynamic = convert(model=str(root / "digitnet.onnx"), output=str(root / "digitnet_gears"),
+                      soc_version=acl.get_soc_name(), input_shape="input:-1,3,32,32", dynamic_batch_size="1,4,8")
+    model = acllite.AclLiteModel(dynamic)
+    x = zoo.preprocess(images[:4])
+    assert model.execute([x]) is None                    # execute() does not set the batch: the model refuses
+    assert "Execute model failed" in capsys.readouterr().out
+    inputs = [x]
+    (out,) = model._execute_with_dynamic_batch_size(inputs, 4)
+    assert len(inputs) == 2                              # acllite appends the ascend_mbatch_shape_data buffer
+    assert out.shape == (8, 10)                          # shaped by get_output_dims: the largest gear
+    np.testing.assert_array_equal(out[:4].argmax(1), labels[:4])
+    assert model._execute_with_dynamic_batch_size([x], 3) is None     # not a gear
+    assert "set_dynamic_batch_size failed" in capsys.readouterr().out
+    model.destroy()
