@@ -8,7 +8,7 @@ script written for CUDA runs on the NPU. This module does the same on the lab's 
   ``Ascend/pytorch`` ``torch_npu/contrib/transfer_to_npu.py``).
 
 What it patches — and therefore what it cannot catch — is the lesson: device *arguments* of a
-white-list of functions and methods (``"cuda"``/``"cuda:0"``/``torch.device("cuda")``, ints for
+white-list of functions, classes and methods (``"cuda"``/``"cuda:0"``/``torch.device("cuda")``, ints for
 ``.to``), ``torch.cuda.*`` (incl. amp) → ``torch.npu.*``, ``Tensor.cuda``/``Module.cuda``/
 ``is_cuda``, ``nccl`` → ``hccl`` in ``init_process_group``, the profiler, and ``torch.jit.script``
 (made a no-op). A ``"cuda"`` string built at run time and passed anywhere else, CUDA-only libraries,
@@ -88,12 +88,28 @@ def _wrap_all(owner, names, label: str, ints_for=("to", "to_empty")) -> None:
         if fn is None or getattr(fn, "__transfer_to_npu__", False):
             continue
         if isinstance(fn, type):
-            # Replacing a class (torch.Generator) with a function breaks `torch.Generator | None`
-            # annotations in modules imported later; the simulator leaves classes alone.
-            _PATCHED.append(f"{label}.{name}: not patched (a class)")
-            continue
-        setattr(owner, name, _device_args_to_npu(fn, ints=name in ints_for))
+            # torch_npu swaps a class (torch.autocast) for a function; a subclass does the same
+            # rewriting and keeps `isinstance` and `torch.Generator | None` annotations working.
+            setattr(owner, name, _subclass_with_npu_devices(fn))
+        else:
+            setattr(owner, name, _device_args_to_npu(fn, ints=name in ints_for))
         _PATCHED.append(f"{label}.{name}: device arguments cuda -> npu")
+
+
+def _subclass_with_npu_devices(cls: type) -> type:
+    """``cls`` whose constructor arguments are rewritten like a white-listed function's."""
+    if cls.__init__ is object.__init__:  # a C type (torch.Generator) takes its arguments in __new__
+        new = cls.__new__
+
+        def __new__(subclass, *args, **kwargs):
+            return new(subclass, *args, **kwargs)
+
+        body = {"__new__": _device_args_to_npu(__new__)}
+    else:
+        body = {"__init__": _device_args_to_npu(cls.__init__)}
+    body.update(__module__=cls.__module__, __doc__=cls.__doc__, __qualname__=cls.__qualname__,
+                __transfer_to_npu__=True)
+    return type(cls.__name__, (cls,), body)
 
 
 def _nccl_to_hccl(fn):
@@ -132,12 +148,15 @@ def _apply() -> None:
     torch.Tensor.is_cuda = torch.Tensor.is_npu
     torch.nn.Module.cuda = torch.nn.Module.npu
     _PATCHED.append("torch.Tensor.cuda / torch.nn.Module.cuda / Tensor.is_cuda: the npu ones")
+    torch.cuda.DoubleTensor = torch.npu.FloatTensor  # as torch_npu does: the NPU computes no float64
+    _PATCHED.append("torch.cuda.DoubleTensor: torch.npu.FloatTensor (float32)")
 
     import torch.distributed as dist
 
     if dist.is_available():
         dist.init_process_group = _nccl_to_hccl(dist.init_process_group)
-        _PATCHED.append("torch.distributed.init_process_group: backend nccl -> hccl")
+        dist.is_nccl_available = getattr(dist, "is_hccl_available", dist.is_nccl_available)
+        _PATCHED.append("torch.distributed.init_process_group: backend nccl -> hccl; is_nccl_available: is_hccl_available")
         _wrap_all(torch.nn.parallel.DistributedDataParallel, ("__init__",), "DistributedDataParallel", ints_for=())
 
     import torch_npu  # the real one, or the simulator's stand-in
