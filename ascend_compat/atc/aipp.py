@@ -21,10 +21,19 @@ them. You describe it in a config file passed to ``atc --insert_op_conf``::
 
 The order of the stages and the formulas follow the CANN AIPP documentation (sources below):
 
+0. a ``YUV420SP_U8`` image (NV12: the full-size Y plane, then U and V interleaved at half
+   resolution, 1.5 bytes per pixel) is read as Y, U, V per pixel, each U/V sample serving its
+   2x2 block of pixels (the simulator's .om takes those bytes as an ``(N, H*3/2, W, 1)`` uint8
+   input); ``rbuv_swap_switch`` swaps U and V, so an NV21 (V first) image with the swap on is
+   read as Y, U, V too;
 1. crop: ``load_start_pos_h/w`` and ``crop_size_h/w`` cut a window out of the source image;
-2. ``rbuv_swap_switch`` swaps channel 0 and 2 (R<->B, or U<->V);
+2. ``rbuv_swap_switch`` swaps channel 0 and 2 of RGB input (R<->B), channel 1 and 2 of YUV (U<->V);
 3. CSC (``csc_switch``): ``out_i = ((sum_j matrix_rIcJ * (in_j - input_bias_j)) >> 8) + output_bias_i``,
-   clipped to 0..255 (the matrix is in units of 1/256);
+   clipped to 0..255 (the matrix is in units of 1/256). For YUV420SP_U8 -> RGB the documented
+   matrices are: JPEG (full range) ``256 0 359 / 256 -88 -183 / 256 454 0`` with input bias
+   0, 128, 128; BT.601 narrow ``298 0 409 / 298 -100 -208 / 298 516 0`` with 16, 128, 128;
+   BT.709 narrow ``298 0 459 / 298 -55 -136 / 298 541 0`` with 16, 128, 128 (swap rows 0 and 2
+   for BGR);
 4. padding: ``*_padding_size`` pixels of zeros around the image;
 5. normalisation per channel: ``out = (pixel - mean_chn_i - min_chn_i) * var_reci_chn_i``.
 
@@ -37,7 +46,14 @@ the simulated atc runs AIPP inside the converted model.
 Facts from: Ascend/samples ``python/level2_simple_inference/1_classification/vpc_resnet50_imagenet_classification/caffe_model/aipp.cfg``
 (syntax ``key : value`` inside ``aipp_op { }``); CANN docs "aclAippInfo" (aclcppdevg_03_1363: the
 field list) and ``aclmdlGetInputDims`` (aclcppdevg_03_1453: AIPP inputs are NHWC uint8 images);
-CANN ATC "AIPP configuration" docs for the formulas and the default CSC matrices.
+CANN ATC "AIPP configuration" docs for the formulas and the CSC matrices (atlasatc_16_0021 "CSC
+Configuration": YUV420SP_U8 to YUV444 with the swap off, to YVU444 with it on; the per-standard
+matrices above); Ascend/samples ``growthpath/junior-level/3_model_conversion/README_CN.md`` (the
+JPEG YUV -> RGB matrix, which channel ``mean_chn_0`` applies to after CSC).
+
+Known gaps: atc also fills in a CSC matrix when ``csc_switch`` is on and none is given (the
+samples' vpc_resnet50 ``aipp.cfg`` relies on it); the simulator does not know that default and asks
+for the matrix. The hardware pads after normalisation; here padding comes before it.
 """
 
 from __future__ import annotations
@@ -65,7 +81,10 @@ INPUT_FORMATS = {
     "RAW24": 1,
 }
 # What the simulator can build as ONNX nodes today; the rest parse but fail at conversion.
-SIMULATED_FORMATS = ("RGB888_U8", "YUV400_U8", "XRGB8888_U8", "ARGB8888_U8")
+SIMULATED_FORMATS = ("RGB888_U8", "YUV400_U8", "XRGB8888_U8", "ARGB8888_U8", "YUV420SP_U8")
+YUV420SP = "YUV420SP_U8"
+# The JPEG (BT.601 full range) YUV -> RGB matrix of the CANN CSC table, offered when one is missing.
+JPEG_YUV_TO_RGB = ((256, 0, 359), (256, -88, -183), (256, 454, 0))
 
 
 class AippError(UserError):
@@ -137,6 +156,12 @@ class AippConfig:
     @property
     def matrix(self) -> np.ndarray:
         return np.array([[getattr(self, f"matrix_r{r}c{c}") for c in range(3)] for r in range(3)], dtype=np.float64)
+
+    def raw_image_dims(self, batch: int) -> list[int]:
+        """Dims of the uint8 image the converted model takes: NHWC, or the NV12 bytes as (N, H*3/2, W, 1)."""
+        if self.input_format == YUV420SP:
+            return [batch, self.src_image_size_h * 3 // 2, self.src_image_size_w, 1]
+        return [batch, self.src_image_size_h, self.src_image_size_w, self.channels_in]
 
     def to_dict(self) -> dict:
         """The settings as plain JSON-able values (what the .om manifest stores)."""
@@ -268,6 +293,8 @@ def reference(cfg: AippConfig, images: np.ndarray, out_hw: tuple[int, int]) -> n
     Used by tests and lessons to check the ONNX nodes; ``out_hw`` is the model's input H, W.
     """
     x = images.astype(np.float64)
+    if cfg.input_format == YUV420SP:
+        x = _yuv420sp_to_yuv444(x.reshape(len(x), -1, cfg.src_image_size_w), cfg.src_image_size_h)
     h0, w0, ch, cw = _crop_window(cfg, out_hw)
     x = x[:, h0:h0 + ch, w0:w0 + cw, :]
     x = x[..., _channel_order(cfg)]
@@ -285,6 +312,15 @@ def reference(cfg: AippConfig, images: np.ndarray, out_hw: tuple[int, int]) -> n
     return x.astype(np.float16).astype(np.float32).transpose(0, 3, 1, 2)
 
 
+def _yuv420sp_to_yuv444(frames: np.ndarray, height: int) -> np.ndarray:
+    """(N, H*3/2, W) semi-planar bytes -> (N, H, W, 3): Y, then the two chroma bytes in file order."""
+    n, _, width = frames.shape
+    y = frames[:, :height, :, None]
+    chroma = frames[:, height:, :].reshape(n, height // 2, width // 2, 2)
+    chroma = chroma.repeat(2, axis=1).repeat(2, axis=2)  # each sample covers a 2x2 block
+    return np.concatenate([y, chroma], axis=3)
+
+
 def _crop_window(cfg: AippConfig, out_hw: tuple[int, int]) -> tuple[int, int, int, int]:
     pad_h = (cfg.top_padding_size + cfg.bottom_padding_size) if cfg.padding else 0
     pad_w = (cfg.left_padding_size + cfg.right_padding_size) if cfg.padding else 0
@@ -298,6 +334,8 @@ def _crop_window(cfg: AippConfig, out_hw: tuple[int, int]) -> tuple[int, int, in
 def _channel_order(cfg: AippConfig) -> list[int]:
     c = cfg.channels_in
     order = list(range(c))
+    if cfg.input_format == YUV420SP:  # Y stays first; the swap exchanges U and V (NV12 <-> NV21)
+        return [0, 2, 1] if cfg.rbuv_swap_switch else order
     if c == 4:  # XRGB/ARGB: the alpha/padding byte goes away (ax_swap moves it to the end first)
         order = [1, 2, 3] if not cfg.ax_swap_switch else [0, 1, 2]
     if cfg.rbuv_swap_switch and len(order) >= 3:
@@ -320,6 +358,11 @@ def check_against_model(cfg: AippConfig, model_input_shape: list[int], input_for
     if cfg.input_format not in SIMULATED_FORMATS:
         raise AippError(f"{where}: input_format {cfg.input_format} is valid for atc but not available in simulation; "
                         f"use one of {', '.join(SIMULATED_FORMATS)}")
+    if cfg.csc_switch and not any(k.startswith("matrix_r") for k in cfg.given):
+        jpeg = "  ".join(f"matrix_r{r}c{c} : {JPEG_YUV_TO_RGB[r][c]}" for r in range(3) for c in range(3))
+        raise AippError(f"{where}: csc_switch is true but no matrix_r*c* is set; the simulator does not know atc's "
+                        f"default matrix, so write the one for your source, e.g. JPEG YUV->RGB: {jpeg}  "
+                        "input_bias_0 : 0  input_bias_1 : 128  input_bias_2 : 128")
     if cfg.resize:
         raise AippError(f"{where}: AIPP resize is reserved (not supported) in CANN; resize the image before inference")
     if len(model_input_shape) != 4:
@@ -368,6 +411,8 @@ def build_preprocess_nodes(cfg: AippConfig, image_name: str, output_name: str, o
         return out
 
     x = node("Cast", [image_name], to=TensorProto.FLOAT)
+    if cfg.input_format == YUV420SP:
+        x = _yuv420sp_nodes(cfg, x, node, const)
     h0, w0, ch, cw = _crop_window(cfg, out_hw)
     if cfg.crop:
         x = node("Slice", [x, const("crop_starts", np.array([h0, w0], np.int64)),
@@ -400,3 +445,18 @@ def build_preprocess_nodes(cfg: AippConfig, image_name: str, output_name: str, o
     else:
         nodes.append(helper.make_node("Cast", [x], [output_name], name="aipp_to_float", to=TensorProto.FLOAT))
     return nodes, inits
+
+
+def _yuv420sp_nodes(cfg: AippConfig, x: str, node, const) -> str:
+    """(N, H*3/2, W, 1) NV12/NV21 bytes -> (N, H, W, 3): Y, then each 2x2 block's two chroma bytes."""
+    h, w = cfg.src_image_size_h, cfg.src_image_size_w
+    axis1 = const("yuv_axis_h", np.array([1], np.int64))
+    y = node("Slice", [x, const("yuv_y_start", np.array([0], np.int64)), const("yuv_y_end", np.array([h], np.int64)),
+                       axis1])
+    uv = node("Slice", [x, const("yuv_uv_start", np.array([h], np.int64)),
+                        const("yuv_uv_end", np.array([h * 3 // 2], np.int64)), axis1])
+    # (N, H/2, W, 1) interleaved pairs -> (N, H/2, 1, W/2, 1, 2) -> repeat 2x2 -> (N, H, W, 2)
+    uv = node("Reshape", [uv, const("yuv_pairs", np.array([-1, h // 2, 1, w // 2, 1, 2], np.int64))])
+    uv = node("Expand", [uv, const("yuv_upsample", np.array([1, 1, 2, 1, 2, 1], np.int64))])
+    uv = node("Reshape", [uv, const("yuv_full", np.array([-1, h, w, 2], np.int64))])
+    return node("Concat", [y, uv], axis=3)
