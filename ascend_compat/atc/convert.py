@@ -405,8 +405,7 @@ def _apply_aipp(model, configs, input_format: str, source: str) -> dict[str, str
         for node in reversed(nodes):
             model.graph.node.insert(0, node)
         model.graph.initializer.extend(new_inits)
-        image = helper.make_tensor_value_info(name, TensorProto.UINT8,
-                                              [dims[0], cfg.src_image_size_h, cfg.src_image_size_w, cfg.channels_in])
+        image = helper.make_tensor_value_info(name, TensorProto.UINT8, cfg.raw_image_dims(dims[0]))
         value.CopyFrom(image)
         changed[name] = "NHWC"
     return changed
