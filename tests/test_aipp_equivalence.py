@@ -173,3 +173,124 @@ def test_aipp_that_does_not_fit_the_model_is_refused(tmp_path):
     with pytest.raises(AippError, match="200x200.*224x224"):
         convert(model=_identity_model(tmp_path), output=str(tmp_path / "x"), soc_version=acl.get_soc_name(),
                 insert_op_conf=str(cfg_path))
+
+
+# ---------------------------------------------------------------------------- YUV420SP_U8 (NV12 / NV21)
+# CSC matrices of the CANN "CSC Configuration" table (atlasatc_16_0021), YUV420SP_U8 -> RGB888.
+BT601_NARROW = ((298, 0, 409), (298, -100, -208), (298, 516, 0)), (16, 128, 128)
+JPEG_FULL = ((256, 0, 359), (256, -88, -183), (256, 454, 0)), (0, 128, 128)
+
+
+def _yuv_cfg(size: int, matrix=None, swap=False, extra="") -> str:
+    lines = [f"    input_format : YUV420SP_U8", f"    src_image_size_w : {size}", f"    src_image_size_h : {size}",
+             f"    rbuv_swap_switch : {'true' if swap else 'false'}"]
+    if matrix is not None:
+        rows, bias = matrix
+        lines.append("    csc_switch : true")
+        lines += [f"    matrix_r{r}c{c} : {rows[r][c]}" for r in range(3) for c in range(3)]
+        lines += [f"    input_bias_{i} : {bias[i]}" for i in range(3)]
+    return "aipp_op {\n    aipp_mode : static\n" + "\n".join(lines) + "\n" + extra + "}\n"
+
+
+def _photo_to_yuv420sp(rgb: np.ndarray, nv21: bool = False) -> np.ndarray:
+    """A camera/decoder frame: scikit-image's BT.601 YCbCr, chroma averaged over 2x2, NV12 (or NV21) bytes."""
+    from skimage import color
+
+    h, w = rgb.shape[:2]
+    ycc = color.rgb2ycbcr(rgb)
+    y = np.clip(np.rint(ycc[..., 0]), 0, 255).astype(np.uint8)
+    chroma = ycc[..., 1:].reshape(h // 2, 2, w // 2, 2, 2).mean(axis=(1, 3))
+    chroma = np.clip(np.rint(chroma), 0, 255).astype(np.uint8)
+    if nv21:
+        chroma = chroma[..., ::-1]
+    return np.concatenate([y, chroma.reshape(h // 2, w)], axis=0)   # (H*3/2, W)
+
+
+def _numpy_yuv444(frame: np.ndarray, nv21: bool = False) -> np.ndarray:
+    """Independent of aipp.py: semi-planar bytes -> (H, W, 3) Y, U, V, each chroma sample on its 2x2 block."""
+    h = frame.shape[0] * 2 // 3
+    y = frame[:h].astype(np.int64)
+    pairs = frame[h:].reshape(h // 2, -1, 2).astype(np.int64)
+    u, v = (pairs[..., 1], pairs[..., 0]) if nv21 else (pairs[..., 0], pairs[..., 1])
+    up = lambda plane: np.kron(plane, np.ones((2, 2), dtype=np.int64))  # noqa: E731
+    return np.stack([y, up(u), up(v)], axis=-1)
+
+
+def _numpy_csc(yuv: np.ndarray, matrix) -> np.ndarray:
+    rows, bias = matrix
+    return np.clip((yuv - np.array(bias)) @ np.array(rows).T >> 8, 0, 255)   # integer maths, >> 8 floors
+
+
+@pytest.mark.parametrize("nv21", [False, True], ids=["NV12", "NV21+rbuv_swap"])
+@pytest.mark.parametrize("name", ["astronaut", "coffee", "chelsea"])
+def test_yuv420sp_to_rgb_matches_numpy_and_scikit_image_on_real_photos(tmp_path, name, nv21):
+    from skimage import color
+
+    cfg_text = _yuv_cfg(224, BT601_NARROW, swap=nv21)
+    (tmp_path / "yuv.cfg").write_text(cfg_text)
+    om_path = convert(model=_identity_model(tmp_path), output=str(tmp_path / "yuv"), soc_version=acl.get_soc_name(),
+                      insert_op_conf=str(tmp_path / "yuv.cfg"))
+    rgb = _resized(getattr(photos, name)(), 224)
+    frame = _photo_to_yuv420sp(rgb, nv21=nv21)
+    assert frame.nbytes == 224 * 224 * 3 // 2
+    got = _execute(om_path, frame[None, :, :, None])[0].transpose(1, 2, 0)     # HWC, float
+
+    yuv = _numpy_yuv444(frame, nv21=nv21)
+    np.testing.assert_array_equal(got, _numpy_csc(yuv, BT601_NARROW))          # the same integer maths: exact
+    np.testing.assert_array_equal(got, aipp.reference(aipp.parse(cfg_text)[0], frame[None], (224, 224))[0]
+                                  .transpose(1, 2, 0))
+    # scikit-image's float YCbCr -> RGB of the same samples: within 1 LSB (the >> 8 and 1/256 coefficients)
+    decoded = np.clip(color.ycbcr2rgb(yuv.astype(np.float64)) * 255, 0, 255)
+    assert np.abs(got - np.rint(decoded)).max() <= 1
+    # and close to the photo itself (only the 4:2:0 chroma subsampling is lost)
+    assert np.abs(got - rgb).mean() < 3
+
+
+def test_yuv420sp_byte_order_matters(tmp_path):
+    """NV21 bytes through an NV12 config (rbuv_swap_switch false) give the wrong colours: the swap is real."""
+    (tmp_path / "nv12.cfg").write_text(_yuv_cfg(224, BT601_NARROW))
+    om_path = convert(model=_identity_model(tmp_path), output=str(tmp_path / "nv12"), soc_version=acl.get_soc_name(),
+                      insert_op_conf=str(tmp_path / "nv12.cfg"))
+    rgb = _resized(photos.coffee(), 224)
+    right = _execute(om_path, _photo_to_yuv420sp(rgb)[None, :, :, None])[0].transpose(1, 2, 0)
+    wrong = _execute(om_path, _photo_to_yuv420sp(rgb, nv21=True)[None, :, :, None])[0].transpose(1, 2, 0)
+    assert np.abs(right - rgb).mean() < 3 < np.abs(wrong - rgb).mean()
+
+
+@pytest.mark.parametrize("swap", [False, True], ids=["YUV444", "YVU444"])
+def test_yuv420sp_without_csc_gives_the_planes(tmp_path, swap):
+    """csc_switch off: YUV420SP_U8 -> YUV444 (swap off) or YVU444 (swap on), as the CANN CSC table lists."""
+    (tmp_path / "planes.cfg").write_text(_yuv_cfg(64, swap=swap))
+    om_path = convert(model=_identity_model(tmp_path, (1, 3, 64, 64)), output=str(tmp_path / "planes"),
+                      soc_version=acl.get_soc_name(), insert_op_conf=str(tmp_path / "planes.cfg"))
+    frame = _photo_to_yuv420sp(_resized(photos.chelsea(), 64))
+    got = _execute(om_path, frame[None, :, :, None])[0]                        # CHW
+    y, u, v = np.moveaxis(_numpy_yuv444(frame), -1, 0)
+    np.testing.assert_array_equal(got, np.stack([y, v, u] if swap else [y, u, v]))
+
+
+@pytest.mark.parametrize("name", ["astronaut", "coffee"])
+def test_yuv420sp_crop_csc_and_normalisation_within_one_float16_lsb(tmp_path, name):
+    """A DVPP-style 256x256 NV12 frame, centre crop 224 on the device, JPEG YUV -> RGB, ImageNet normalisation."""
+    norm = "".join(f"    min_chn_{i} : {float(MEAN[i])!r}\n    var_reci_chn_{i} : {float(1 / STD[i])!r}\n" for i in range(3))
+    crop = "    crop : true\n    load_start_pos_w : 16\n    load_start_pos_h : 16\n" \
+           "    crop_size_w : 224\n    crop_size_h : 224\n"
+    (tmp_path / "full.cfg").write_text(_yuv_cfg(256, JPEG_FULL, extra=crop + norm))
+    om_path = convert(model=_identity_model(tmp_path), output=str(tmp_path / "full"), soc_version=acl.get_soc_name(),
+                      insert_op_conf=str(tmp_path / "full.cfg"), precision_mode="must_keep_origin_dtype")
+    frame = _photo_to_yuv420sp(_resized(getattr(photos, name)(), 256))
+    got = _execute(om_path, frame[None, :, :, None])
+
+    rgb = _numpy_csc(_numpy_yuv444(frame), JPEG_FULL)[16:240, 16:240]
+    expected = ((rgb - MEAN) / STD).transpose(2, 0, 1)[None]
+    lsb = np.spacing(np.abs(expected).astype(np.float16)).astype(np.float64)
+    assert got.shape == expected.shape == (1, 3, 224, 224)
+    assert (np.abs(got - expected) / lsb).max() <= 1
+
+
+def test_csc_without_a_matrix_is_refused_with_the_documented_one(tmp_path):
+    (tmp_path / "nomatrix.cfg").write_text("aipp_op {\n aipp_mode : static\n input_format : YUV420SP_U8\n"
+                                           " src_image_size_w : 224\n src_image_size_h : 224\n csc_switch : true\n}\n")
+    with pytest.raises(AippError, match=r"no matrix_r\*c\* is set.*matrix_r0c2 : 359"):
+        convert(model=_identity_model(tmp_path), output=str(tmp_path / "x"), soc_version=acl.get_soc_name(),
+                insert_op_conf=str(tmp_path / "nomatrix.cfg"))
