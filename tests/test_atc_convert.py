@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 
 import numpy as np
 import onnx
@@ -95,7 +96,35 @@ def test_bad_options_fail_with_one_clear_line(onnx_path, tmp_path, kwargs, needl
         convert(**args)
     assert needle in str(info.value)
     assert "\n" not in str(info.value)
+    # atc's own refusals carry its error code; the simulator's limits say so instead
+    assert re.match(r"E1\d{4}: ", str(info.value)) or "not available in simulation" in str(info.value)
     assert not os.path.exists(tmp_path / "bad.om")
+
+
+@pytest.mark.parametrize("bad, hint", [("Ascend999", ""), ("ascend310p3", "did you mean Ascend310P3?")])
+def test_bad_soc_version_is_atcs_e10001_with_the_valid_socs(onnx_path, tmp_path, bad, hint):
+    from ascend_compat.atc import socs
+
+    with pytest.raises(AtcError) as info:
+        convert(model=onnx_path, output=str(tmp_path / "bad"), soc_version=bad, input_shape="input:1,3,32,32")
+    message = str(info.value)
+    assert message.startswith(f"E10001: Value [{bad}] for parameter [--soc_version] is invalid. Reason: ")
+    assert hint in message
+    assert all(name in message for name in socs.names())
+    assert "\n" not in message
+
+
+def test_cli_failure_prints_atcs_banner_and_the_error_line(onnx_path, tmp_path, capsys, monkeypatch):
+    from ascend_compat.cli import main
+
+    monkeypatch.setenv("ASCEND_COMPAT_SIMULATE_ATC", "1")
+    code = main(["atc", f"--model={onnx_path}", "--framework=5", f"--output={tmp_path / 'cli'}",
+                 "--soc_version=Ascend311", "--input_shape=input:1,3,32,32"])
+    captured = capsys.readouterr()
+    assert code != 0 and not os.path.exists(tmp_path / "cli.om")
+    assert "ATC run failed" in captured.out and "ATC run success" not in captured.out
+    (line,) = captured.err.strip().splitlines()
+    assert "E10001: Value [Ascend311] for parameter [--soc_version] is invalid" in line and "Ascend310P3" in line
 
 
 def _model_with(op_type: str, tmp_path, **attrs) -> str:

@@ -15,6 +15,7 @@ import sys
 
 from ascend_compat.atc.convert import DEFAULT_PRECISION_MODE, PRECISION_MODES
 from ascend_compat.atc.convert import convert as run_conversion
+from ascend_compat.errors import UserError
 
 
 def register(subparsers) -> argparse.ArgumentParser:
@@ -51,7 +52,12 @@ def handle(args) -> int:
         command = [real] + [f"--{k}={getattr(args, k)}" for k in _OPTIONS if getattr(args, k) is not None]
         return subprocess.call(command)
     print("ATC start working now, please wait for a moment. (simulated atc: no CANN toolkit found)")
-    path = run_conversion(**{k: getattr(args, k) for k in _OPTIONS})
+    try:
+        path = run_conversion(**{k: getattr(args, k) for k in _OPTIONS})
+    except UserError:
+        # atc's banner on failure; the error line itself (E10001: ..., E19010: ...) goes to stderr
+        print("ATC run failed, Please check the detail log, Try 'atc --help' for more information", flush=True)
+        raise
     if args.log in ("debug", "info"):
         from ascend_compat.atc import om
 

@@ -8,8 +8,6 @@ READMEs use ``--soc_version=Ascend310`` and ``Ascend310B1``).
 
 from __future__ import annotations
 
-from ascend_compat.errors import UserError
-
 _FALLBACK = (
     "Ascend310", "Ascend310B1", "Ascend310B4", "Ascend310P1", "Ascend310P3",
     "Ascend910A", "Ascend910B", "Ascend910ProA", "Ascend910ProB", "Ascend910PremiumA",
@@ -27,14 +25,18 @@ def names() -> tuple[str, ...]:
 
 
 def check(name: str) -> str:
-    """Return ``name`` if atc knows it, else raise one line listing the valid names."""
+    """Return ``name`` if atc knows it, else raise atc's E10001 line, listing the valid names."""
+    from ascend_compat.atc.convert import AtcError  # convert imports this module
+
     valid = names()
     if name in valid:
         return name
     folded = {n.lower(): n for n in valid}
-    hint = f" (names are case-sensitive: did you mean {folded[name.lower()]}?)" if name.lower() in folded else ""
-    raise UserError(f"--soc_version={name} is not a valid SoC{hint}; use one of: {', '.join(valid)} "
-                    "(run `npu-smi info` on the target machine and prefix the Name with 'Ascend')")
+    hint = f" (names are case-sensitive: did you mean {folded[str(name).lower()]}?)" if str(name).lower() in folded else ""
+    # atc's wording for a bad option value: "E10001: Value [...] for parameter [--...] is invalid. Reason: ..."
+    raise AtcError(f"E10001: Value [{name}] for parameter [--soc_version] is invalid. Reason: not a supported SoC"
+                   f"{hint}; use one of: {', '.join(valid)} (run `npu-smi info` on the target machine and prefix "
+                   "the Name with 'Ascend')")
 
 
 def supports_bf16(name: str) -> bool:
