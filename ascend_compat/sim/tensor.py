@@ -107,6 +107,13 @@ class NPUTensor(torch.Tensor):
     def tolist(self):  # type: ignore[override]
         return self.cpu().tolist()
 
+    def record_stream(self, stream) -> None:  # type: ignore[override]
+        """Keep the memory from reuse until ``stream``'s queued work is done. ``torch.npu.Stream`` is a
+        Python object here, which PyTorch's C++ binding would reject; the simulated allocator never
+        hands memory to another tensor early, so there is nothing to do."""
+        if not hasattr(stream, "stream_id") and not isinstance(stream, torch.Stream):
+            raise TypeError(f"record_stream() expects a torch.npu.Stream, got {type(stream).__name__}")
+
     def __array__(self, dtype=None, copy=None):
         return self.numpy()
 
