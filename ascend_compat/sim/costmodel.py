@@ -8,6 +8,23 @@ what the operator reads and writes. Peak figures come from the SoC table (:mod:`
 The efficiencies and launch cost are modelling assumptions (stated below), not measurements: the
 model is meant to rank alternatives the way hardware does (fewer launches, less traffic, fp16 on the
 matrix unit), and to be deterministic, not to predict milliseconds.
+
+Kernels per call. Most operators are one device kernel. Some are not, and the lessons on fusion
+count launches, so the model follows what Ascend/op-plugin really launches (commit in
+``data/npu_ops.json``):
+
+* view operators (``view``, ``t``, ``detach``, slicing) and bare allocations (``empty``) change
+  metadata on the host and launch nothing;
+* ``_foreach_*`` on Atlas A2/A3 SoCs (Ascend910B*, Ascend910_93*) run as ``aclnnForeach*`` kernels
+  that take the tensor lists in chunks (``op_plugin/ops/opapi/Foreach*KernelNpuOpApi.cpp`` split them
+  so one launch holds at most about 48 tensors: 24 pairs for an in-place ``_foreach_add_``, 16
+  triples for ``_foreach_addcdiv_``); on older SoCs op-plugin takes PyTorch's slow path, one kernel
+  per tensor — which is why torch_npu makes foreach the optimizer default only on A2/A3
+  (``torch_npu/utils/_optim.py`` in Ascend/pytorch);
+* ``_fused_adamw_`` launches two kernels per parameter (a ``sub`` for the step and
+  ``aclnnApplyAdamWV2``; ``op_plugin/ops/opapi/FusedAdamWKernelNpuOpApi.cpp``), ``_fused_sgd_`` one
+  ``aclnnFusedSgd`` for the whole list (``FusedSgdKernelOpApi.cpp``). ``_fused_adam_`` is not in
+  op-plugin's list at all: ``torch.optim.Adam(fused=True)`` falls back to the CPU on a real NPU too.
 """
 
 from __future__ import annotations
@@ -26,7 +43,14 @@ BANDWIDTH_EFFICIENCY = 0.8
 HOST_LINK_GBPS = 25.0       # PCIe 4.0 x16, effective, host <-> device
 CPU_FALLBACK_GFLOPS = 50.0  # a host core running a fallen-back operator
 
+HOST_METADATA_US = 1.0     # per view/allocation operator: host bookkeeping only, no kernel
+# One aclnnForeach launch holds at most this many tensors (inputs + outputs), see module docstring.
+FOREACH_TENSORS_PER_KERNEL = 48
+FOREACH_SOC_PREFIXES = ("Ascend910B", "Ascend910_93")
+
 HALF = (torch.float16, torch.bfloat16)
+# Bare allocations: the caching allocator hands out memory on the host, nothing runs on the device.
+ALLOCATION_ONLY = frozenset({"empty", "empty_strided", "empty_like", "new_empty", "new_empty_strided"})
 MATMUL = {"mm", "addmm", "bmm", "baddbmm", "addbmm", "mv", "addmv", "dot", "vdot"}
 
 
@@ -116,6 +140,30 @@ def host_copy_us(nbytes: int) -> float:
 
 
 def fallback_us(name: str, args, out) -> float:
-    """An operator missing on the NPU: copy inputs to the host, compute there, copy results back."""
+    """An operator missing on the NPU: copy inputs to the host, compute there, copy results back.
+
+    In-place operators (``add_``, ``_fused_adam_``) also copy every input back, as PyTorch's
+    ``at::native::cpu_fallback`` (which torch_npu's fallback calls) writes mutated arguments back.
+    """
+    back = _nbytes(args) if name.endswith("_") else _nbytes(out)
     return (host_copy_us(_nbytes(args)) + flops(name, args, out) / (CPU_FALLBACK_GFLOPS * 1e9) * 1e6
-            + host_copy_us(_nbytes(out)))
+            + host_copy_us(back))
+
+
+def launches_nothing(op) -> bool:
+    """Views and bare allocations: host-side metadata only (no device kernel)."""
+    return op.is_view or op._overloadpacket.__name__ in ALLOCATION_ONLY
+
+
+def kernels(name: str, args, soc_name: str) -> int:
+    """How many device kernels one call of operator ``name`` launches (see module docstring)."""
+    if name.startswith("_foreach_"):
+        lists = [a for a in args if isinstance(a, (list, tuple)) and a and isinstance(a[0], torch.Tensor)]
+        count = len(lists[0]) if lists else 1
+        if not soc_name.startswith(FOREACH_SOC_PREFIXES):
+            return max(1, count)  # op-plugin's slow path: one kernel per tensor
+        per_kernel = FOREACH_TENSORS_PER_KERNEL // (len(lists) + (0 if name.endswith("_") else 1))
+        return max(1, -(-count // max(1, per_kernel)))
+    if name in ("_fused_adamw_", "_fused_adamw"):
+        return max(1, 2 * len(args[0]))
+    return 1

@@ -3,8 +3,14 @@
 Inside ``with profile(...) as prof:`` every kernel the simulated device runs is recorded with its
 operator, input shapes, dtype, simulated start/duration, FLOPs, bytes moved and whether it fell
 back to the CPU. ``prof.key_averages().table()`` prints the per-operator summary and
-``prof.export_chrome_trace(path)`` writes a Chrome trace (open it at ui.perfetto.dev).
-All times are simulated device microseconds, identical from run to run.
+``prof.export_chrome_trace(path)`` writes a Chrome trace (open it at ui.perfetto.dev): one process
+per device, one track per stream, and with ``profile_memory=True`` a counter track of allocated
+memory. :func:`plot_timeline` draws the same trace as a matplotlib picture. All times are simulated
+device microseconds, identical from run to run.
+
+Each recorded event is one device *kernel*: an operator that launches several (``_foreach_*`` in
+chunks, ``_fused_adamw_`` per parameter) appears once per kernel, and views (``view``, ``t``,
+``detach``), which launch nothing, do not appear (see :mod:`ascend_compat.sim.costmodel`).
 
 On real hardware use ``torch_npu.profiler.profile`` (same arguments) — its traces are read with
 MindStudio Insight or TensorBoard.
@@ -39,6 +45,7 @@ class KernelEvent:
     flops: float = 0.0
     bytes: float = 0.0
     cpu_fallback: bool = False
+    kind: str = "compute"   # compute | h2d | d2h | cpu_fallback | marker
 
     @property
     def duration_us(self) -> float:
@@ -82,13 +89,19 @@ class profile:
         self.activities = activities
         self.on_trace_ready = on_trace_ready
         self.record_shapes = record_shapes
+        self.profile_memory = profile_memory
         self.events: list[KernelEvent] = []
+        self.memory_samples: list[tuple[float, int, int]] = []  # (host time us, device, allocated bytes)
 
     def add_kernel(self, name, device, stream, start, end, detail) -> None:
         detail = detail or {}
         self.events.append(KernelEvent(name, device, stream, start, end, detail.get("shapes", []) if self.record_shapes else [],
                                        detail.get("dtype", ""), detail.get("flops", 0.0), detail.get("bytes", 0.0),
-                                       detail.get("cpu_fallback", False)))
+                                       detail.get("cpu_fallback", False), detail.get("kind", "compute")))
+        if self.profile_memory:
+            from ascend_compat.sim import memory
+
+            self.memory_samples.append((timeline.HOST.now, device, memory.device(device).allocated))
 
     def start(self) -> None:
         timeline._PROFILERS.append(self)
@@ -110,6 +123,10 @@ class profile:
         self.stop()
         return False
 
+    def kernel_count(self, device: int | None = None) -> int:
+        """Kernels launched while profiling (on ``device``, or on all devices); markers excluded."""
+        return sum(1 for e in self.events if e.kind != "marker" and (device is None or e.device == device))
+
     def key_averages(self) -> OpTable:
         totals: dict[str, OpSummary] = defaultdict(lambda: OpSummary(""))
         for ev in self.events:
@@ -128,12 +145,18 @@ class profile:
         return max(e.end_us for e in self.events) - min(e.start_us for e in self.events)
 
     def chrome_trace(self) -> dict:
-        events = [{"name": "process_name", "ph": "M", "pid": d, "args": {"name": f"NPU {d} (simulated)"}}
-                  for d in sorted({e.device for e in self.events})]
+        devices = sorted({e.device for e in self.events} | {d for _, d, _ in self.memory_samples})
+        events = [{"name": "process_name", "ph": "M", "pid": d, "args": {"name": f"NPU {d} (simulated)"}} for d in devices]
+        for device, stream in sorted({(e.device, e.stream) for e in self.events}):
+            label = "host markers (mstx)" if stream < 0 else "stream 0 (default)" if stream == 0 else f"stream {stream}"
+            events.append({"name": "thread_name", "ph": "M", "pid": device, "tid": stream, "args": {"name": label}})
         for e in self.events:
-            events.append({"name": e.name, "ph": "X", "cat": "cpu_fallback" if e.cpu_fallback else "kernel",
-                           "pid": e.device, "tid": e.stream, "ts": round(e.start_us, 3), "dur": round(e.duration_us, 3),
+            events.append({"name": e.name, "ph": "X", "cat": e.kind, "pid": e.device, "tid": e.stream,
+                           "ts": round(e.start_us, 3), "dur": round(e.duration_us, 3),
                            "args": {"shapes": e.shapes, "dtype": e.dtype, "flops": e.flops, "bytes": e.bytes}})
+        for time_us, device, allocated in self.memory_samples:
+            events.append({"name": "allocated memory (MiB)", "ph": "C", "pid": device, "ts": round(time_us, 3),
+                           "args": {"allocated": round(allocated / 2**20, 3)}})
         return {"traceEvents": events, "displayTimeUnit": "ms"}
 
     def export_chrome_trace(self, path: str) -> None:
@@ -155,3 +178,48 @@ class _ExperimentalConfig:
 
     def __init__(self, **kwargs):
         self.options = kwargs
+
+
+# -- a picture of the timeline ------------------------------------------------------------------
+KIND_COLOURS = {"compute": "tab:blue", "h2d": "tab:green", "d2h": "tab:purple", "cpu_fallback": "tab:red",
+                "marker": "tab:gray"}
+
+
+def plot_timeline(trace, ax=None, title: str | None = None, start_us: float | None = None, end_us: float | None = None):
+    """Draw a Chrome trace as a Gantt chart: one row per (device, stream), time in milliseconds.
+
+    ``trace`` is a :class:`profile` or a Chrome-trace dict (``{"traceEvents": [...]}`` — the format
+    ``export_chrome_trace`` writes, and the one torch_npu's ``trace_view.json`` uses), so the same
+    call works on a trace from real hardware. Colours: compute (blue), host-to-device copies
+    (green), device-to-host/peer copies (purple), CPU fallbacks (red). Returns the axes.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    data = trace.chrome_trace() if isinstance(trace, profile) else trace
+    names = {}
+    for e in data["traceEvents"]:
+        if e.get("ph") == "M" and e.get("name") == "thread_name":
+            names[(e["pid"], e["tid"])] = e["args"]["name"]
+    spans = [e for e in data["traceEvents"] if e.get("ph") == "X"
+             and (start_us is None or e["ts"] + e["dur"] >= start_us) and (end_us is None or e["ts"] <= end_us)]
+    rows = sorted({(e["pid"], e["tid"]) for e in spans}, key=lambda r: (r[0], r[1] < 0, r[1]))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 0.6 + 0.45 * max(1, len(rows))))
+    origin = start_us if start_us is not None else min((e["ts"] for e in spans), default=0.0)
+    for y, row in enumerate(rows):
+        for e in (e for e in spans if (e["pid"], e["tid"]) == row):
+            colour = KIND_COLOURS.get(e.get("cat"), "tab:blue")
+            ax.barh(y, max(e["dur"], 0.5) / 1000, left=(e["ts"] - origin) / 1000, height=0.6, color=colour,
+                    edgecolor="white", linewidth=0.3)
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels([f"npu:{pid} · {names.get((pid, tid), f'stream {tid}')}" for pid, tid in rows])
+    ax.invert_yaxis()
+    ax.set_xlabel("simulated time (ms)" if isinstance(trace, profile) else "time (ms)")
+    kinds = sorted({e.get("cat", "compute") for e in spans}, key=list(KIND_COLOURS).index if all(
+        e.get("cat", "compute") in KIND_COLOURS for e in spans) else str)
+    ax.legend(handles=[Patch(color=KIND_COLOURS.get(k, "tab:blue"), label=k) for k in kinds],
+              loc="upper right", fontsize=8, ncol=len(kinds))
+    if title:
+        ax.set_title(title)
+    return ax

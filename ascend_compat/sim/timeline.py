@@ -12,6 +12,14 @@ microseconds of simulated time:
 So a host-side timer read without synchronising measures only launches — the classic timing bug —
 while ``torch.npu.Event(enable_timing=True)`` pairs measure device time. Everything here is
 deterministic: the same program gives the same figures on any machine.
+
+Streams are queues; *engines* are the hardware that drains them. Each device has one compute
+engine (the AI cores: a kernel of a real workload occupies all of them, so kernels from two
+streams of one device run one after another) and one DMA engine per direction, host-to-device and
+device-to-host. A kernel starts when the host has launched it, its stream has finished the work
+queued before it, and its engine is free. So a copy on a side stream overlaps compute on the
+default stream, two compute streams do not, and each device (``npu:0``, ``npu:1``) has its own
+engines and runs concurrently with the others.
 """
 
 from __future__ import annotations
@@ -37,10 +45,17 @@ class StreamState:
     ready: float = 0.0
 
 
+COMPUTE, H2D, D2H = "compute", "h2d", "d2h"   # engines; also the kinds of kernel the profiler shows
+FALLBACK = "cpu_fallback"                      # runs on the host: holds its stream, no device engine
+
+
 @dataclass
 class DeviceTimeline:
     streams: dict = field(default_factory=dict)
     current: int = 0   # current stream id
+    engines: dict = field(default_factory=lambda: {COMPUTE: 0.0, H2D: 0.0, D2H: 0.0})  # engine -> free at
+    kernels: int = 0     # kernels launched on this device so far (the measurement API reads it)
+    busy_us: float = 0.0  # device time those kernels took
 
     def stream(self, stream_id: int, device: int) -> StreamState:
         state = self.streams.get(stream_id)
@@ -81,51 +96,77 @@ def _spec():
     return _SPEC_CACHE[1]
 
 
-def _launch(index: int, name: str, cost_us: float, *, sync: bool, detail=None) -> tuple[float, float]:
-    stream = current_stream(index)
-    start = max(HOST.now, stream.ready)
-    end = start + cost_us
-    stream.ready = end
-    HOST.now += costmodel.HOST_LAUNCH_US
+def _launch(index: int, name: str, cost_us: float, *, sync: bool, engine, detail=None, count: int = 1) -> None:
+    """Queue ``count`` kernels taking ``cost_us`` in total on ``npu:index``'s current stream."""
+    tl = device(index)
+    stream = tl.stream(tl.current, index)
+    each = cost_us / count
+    for _ in range(count):
+        start = HOST.now if HOST.now > stream.ready else stream.ready
+        if engine is not None:
+            free = tl.engines[engine]
+            if free > start:
+                start = free
+            tl.engines[engine] = start + each
+        stream.ready = end = start + each
+        HOST.now += costmodel.HOST_LAUNCH_US
+        for profiler in _PROFILERS:
+            profiler.add_kernel(name, index, stream.stream_id, start, end, detail)
+    tl.kernels += count
+    tl.busy_us += cost_us
     if sync:
-        HOST.now = max(HOST.now, end)
-    for profiler in _PROFILERS:
-        profiler.add_kernel(name, index, stream.stream_id, start, end, detail)
-    return start, end
+        HOST.now = max(HOST.now, stream.ready)
+
+
+_NO_KERNEL: dict = {}  # overload name -> True for views and bare allocations (decided once per operator)
 
 
 def record(info, index: int, args, out, *, to_host: bool = False, from_host: bool = False,
            blocking: bool = True) -> None:
     """Charge one operator to ``npu:index``'s current stream."""
-    if info.supported:
-        cost = costmodel.estimate(info.name, args, out, _spec())
-        duration, flops, moved = cost.device_us, cost.flops, cost.bytes
-    else:
-        # fallback: synchronous round trip through the host
-        duration = costmodel.fallback_us(info.name, args, out)
-        flops, moved = costmodel.flops(info.name, args, out), 0.0
     if to_host or from_host:
-        moved_bytes = costmodel._nbytes(out if to_host else args)
-        duration = costmodel.host_copy_us(moved_bytes)
+        duration = costmodel.host_copy_us(costmodel._nbytes(out if to_host else args))
+        engine, flops, moved, count = (D2H if to_host else H2D), 0.0, duration, 1
+        sync = to_host or blocking
+    else:
+        metadata_only = _NO_KERNEL.get(info.overload)
+        if metadata_only is None:
+            metadata_only = _NO_KERNEL[info.overload] = costmodel.launches_nothing(info.op)
+        if metadata_only:
+            HOST.now += costmodel.HOST_METADATA_US
+            return
+        if info.supported:
+            cost = costmodel.estimate(info.name, args, out, _spec())
+            duration, flops, moved, engine, sync = cost.device_us, cost.flops, cost.bytes, COMPUTE, False
+            count = costmodel.kernels(info.name, args, CONFIG.soc) if info.name[0] == "_" else 1
+            if count > 1:
+                duration += (count - 1) * costmodel.DEVICE_LAUNCH_US
+        else:
+            # fallback: a synchronous round trip through the host
+            duration = costmodel.fallback_us(info.name, args, out)
+            flops, moved, engine, sync, count = costmodel.flops(info.name, args, out), 0.0, None, True, 1
     detail = None
     if _PROFILERS:
+        if to_host or from_host:
+            moved = costmodel._nbytes(out if to_host else args)
+        kind = engine if engine is not None else FALLBACK
         detail = {"op": info.overload, "shapes": _shapes(args), "dtype": _dtype(args, out),
-                  "flops": flops, "bytes": moved, "cpu_fallback": not info.supported}
-    sync = to_host or not info.supported or (from_host and blocking)
-    _launch(index, info.overload, duration, sync=sync, detail=detail)
+                  "flops": flops / count, "bytes": moved / count, "cpu_fallback": not info.supported, "kind": kind}
+    _launch(index, info.overload, duration, sync=sync, engine=engine, detail=detail, count=count)
 
 
 def record_copy(src: int, dst: int, nbytes: int) -> None:
-    """A device-to-device copy (``x.to("npu:1")``): both devices are busy for the transfer."""
+    """A device-to-device copy (``x.to("npu:1")``): the destination's stream waits for it."""
     duration = costmodel.host_copy_us(nbytes)
-    _launch(src, "npu_to_npu_copy", duration, sync=False, detail=None)
+    detail = {"op": "npu_to_npu_copy", "bytes": nbytes, "kind": D2H} if _PROFILERS else None
+    _launch(src, f"npu_to_npu_copy (npu:{src} -> npu:{dst})", duration, sync=False, engine=D2H, detail=detail)
     current_stream(dst).ready = max(current_stream(dst).ready, current_stream(src).ready)
 
 
 def mark(message: str, index: int, start: float, end: float) -> None:
     """A user marker or range (torch.npu.mstx) on the host timeline, for active profilers."""
     for profiler in _PROFILERS:
-        profiler.add_kernel(f"mstx: {message}", index, -1, start, max(end, start + 0.001), None)
+        profiler.add_kernel(f"mstx: {message}", index, -1, start, max(end, start + 0.001), {"kind": "marker"})
 
 
 def synchronize(index: int | None = None) -> None:

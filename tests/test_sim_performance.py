@@ -1,0 +1,300 @@
+"""The simulator's performance model: kernels per call, engines and overlap, fused optimizers,
+``measure()`` — each effect the Level 3 lessons teach, and that its figures repeat exactly."""
+
+from __future__ import annotations
+
+import copy
+import warnings
+
+import pytest
+import torch
+
+
+def _mlp(width=64, depth=4, seed=0):
+    torch.manual_seed(seed)
+    layers = []
+    for _ in range(depth):
+        layers += [torch.nn.Linear(width, width), torch.nn.ReLU()]
+    return torch.nn.Sequential(*layers, torch.nn.Linear(width, 4))
+
+
+def _step(model, opt, x, y):
+    torch.nn.functional.cross_entropy(model(x), y).backward()
+    opt.step()
+    opt.zero_grad()
+
+
+def _measured_step(make_opt, sim, width=64):
+    model = _mlp(width).to("npu")
+    opt = make_opt(model.parameters())
+    x = torch.randn(32, width, device="npu")
+    y = torch.randint(0, 4, (32,), device="npu")
+    _step(model, opt, x, y)  # warm-up: optimizer state, combined buffers
+    with sim.measure() as m:
+        _step(model, opt, x, y)
+    return m
+
+
+def test_views_and_allocations_launch_no_kernel(sim):
+    import torch_npu
+
+    x = torch.randn(8, 8, device="npu")
+    with torch_npu.profiler.profile() as prof:
+        x.t()
+        x.view(64)
+        x.detach()
+        torch.empty(4, device="npu")
+        x + 1
+    assert [e.name for e in prof.events] == ["aten::add.Tensor"]
+    assert prof.kernel_count() == 1
+
+
+def test_foreach_kernels_come_in_chunks_on_a2_and_one_per_tensor_before(sim):
+    tensors = [torch.ones(4, device="npu") for _ in range(50)]
+    others = [torch.ones(4, device="npu") for _ in range(50)]
+
+    def kernels():
+        with sim.measure() as m:
+            torch._foreach_add_(tensors, others)
+        return m.kernels
+
+    assert kernels() == 3           # Ascend910B2: 24 pairs per aclnnForeachAddList launch
+    sim.configure(soc="Ascend910A")
+    assert kernels() == 50          # no foreach fast path: one add per tensor
+    assert torch.equal(tensors[0].cpu(), torch.full((4,), 3.0))
+
+
+def test_optimizer_launches_follow_op_plugin(sim):
+    import torch_npu
+
+    loop = _measured_step(lambda p: torch.optim.Adam(p, foreach=False), sim)
+    foreach = _measured_step(lambda p: torch.optim.Adam(p, foreach=True), sim)
+    default = _measured_step(lambda p: torch.optim.Adam(p), sim)
+    npu_fused = _measured_step(lambda p: torch_npu.optim.NpuFusedAdam(p), sim)
+    adamw_fused = _measured_step(lambda p: torch.optim.AdamW(p, fused=True), sim)
+    sgd_loop = _measured_step(lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, foreach=False), sim)
+    sgd_fused = _measured_step(lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, fused=True), sim)
+    params = 10
+    assert foreach.kernels < loop.kernels - 5 * params, "foreach: a few launches for all parameters"
+    assert default.kernels == foreach.kernels, "torch_npu makes foreach the default on Ascend910B"
+    # (fused=True keeps its step counters on the device: one _foreach_add_ for them)
+    # tensor fusion: 8 update kernels + 1 zero_ on the combined buffers, but gradients that stay
+    # allocated are accumulated in place in backward (one add_ per parameter)
+    assert npu_fused.kernels == foreach.kernels - 7 + 8 + 1 + params
+    assert adamw_fused.kernels == foreach.kernels - 7 + 1 + 2 * params, "_fused_adamw_: two kernels per parameter"
+    assert sgd_fused.kernels == sgd_loop.kernels - 3 * params + 1, "_fused_sgd_: one kernel instead of three per parameter"
+    assert foreach.elapsed_ms < loop.elapsed_ms
+
+    sim.configure(soc="Ascend910A")  # no foreach kernels before Atlas A2: torch_npu keeps the loop
+    old_default = _measured_step(lambda p: torch.optim.Adam(p), sim)
+    old_fused = _measured_step(lambda p: torch_npu.optim.NpuFusedAdam(p), sim)
+    assert old_default.kernels == loop.kernels
+    assert old_fused.kernels < loop.kernels - 4 * params and old_fused.elapsed_ms < old_default.elapsed_ms
+
+
+def test_adam_fused_true_falls_back_to_the_cpu(sim):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        m = _measured_step(lambda p: torch.optim.Adam(p, fused=True), sim)
+    assert m.cpu_fallbacks == 1 and "aten::_fused_adam_" in sim.fallback_report()
+    assert any(issubclass(w.category, sim.NPUFallbackWarning) for w in caught)
+
+
+@pytest.mark.parametrize("name", ["NpuFusedAdam", "NpuFusedAdamW", "NpuFusedSGD"])
+def test_npu_fused_optimizers_match_torch_optim(sim, name):
+    import torch_npu
+
+    reference = {"NpuFusedAdam": torch.optim.Adam, "NpuFusedAdamW": torch.optim.AdamW,
+                 "NpuFusedSGD": torch.optim.SGD}[name]
+    kwargs = {"lr": 0.01, "momentum": 0.9} if name == "NpuFusedSGD" else {"lr": 0.01}
+    base = _mlp(16, 2)
+    fused_model, cpu_model = copy.deepcopy(base).to("npu"), copy.deepcopy(base)
+    fused = getattr(torch_npu.optim, name)(fused_model.parameters(), **kwargs)
+    plain = reference(cpu_model.parameters(), **kwargs)
+    torch.manual_seed(1)
+    x, y = torch.randn(8, 16), torch.randint(0, 4, (8,))
+    for _ in range(4):
+        _step(fused_model, fused, x.to("npu"), y.to("npu"))
+        _step(cpu_model, plain, x, y)
+    for a, b in zip(fused_model.parameters(), cpu_model.parameters()):
+        torch.testing.assert_close(a.detach().cpu(), b.detach(), rtol=1e-5, atol=1e-6)
+
+
+def test_npu_fused_optimizer_refuses_set_to_none_and_replaced_grads(sim):
+    import torch_npu
+
+    model = _mlp(16, 1).to("npu")
+    opt = torch_npu.optim.NpuFusedAdam(model.parameters())
+    x, y = torch.randn(4, 16, device="npu"), torch.randint(0, 4, (4,), device="npu")
+    _step(model, opt, x, y)
+    with pytest.raises(ValueError, match="set_to_none is not supported"):
+        opt.zero_grad(set_to_none=True)
+    torch.nn.functional.cross_entropy(model(x), y).backward()
+    model.zero_grad()  # sets every .grad to None: they leave the combined buffer
+    torch.nn.functional.cross_entropy(model(x), y).backward()
+    with pytest.raises(RuntimeError, match="combined buffer"):
+        opt.step()
+
+
+def test_pinned_non_blocking_copies_overlap_compute_on_another_stream(sim):
+    work = torch.ones(4 << 20, device="npu")          # 16 MiB: each pass ~30 us, memory-bound
+    batches = [torch.randn(1 << 20) for _ in range(4)]  # 4 MiB each: ~170 us over PCIe
+    pinned = [b.pin_memory() for b in batches]
+    copy_stream = torch.npu.Stream()
+
+    def compute():
+        for _ in range(10):
+            work.mul_(1.0001)
+
+    with sim.measure() as serial:       # the usual loop: pageable .to() on the default stream
+        for b in batches:
+            b.to("npu")
+            compute()
+    with sim.measure() as prefetch:     # pinned + non_blocking on a copy stream, one batch ahead
+        with torch.npu.stream(copy_stream):
+            nxt = pinned[0].to("npu", non_blocking=True)
+        for i in range(len(batches)):
+            torch.npu.current_stream().wait_stream(copy_stream)
+            current = nxt
+            if i + 1 < len(batches):
+                with torch.npu.stream(copy_stream):
+                    nxt = pinned[i + 1].to("npu", non_blocking=True)
+            compute()
+            current.record_stream(torch.npu.current_stream())
+    assert serial.kernels == prefetch.kernels == 44
+    assert prefetch.elapsed_ms < serial.elapsed_ms - 2 * 0.15, "three of four copies hidden behind compute"
+    with sim.measure() as pageable_non_blocking:  # non_blocking from pageable memory still waits
+        batches[0].to("npu", non_blocking=True)
+    with sim.measure() as pinned_non_blocking:
+        pinned[0].to("npu", non_blocking=True)
+    assert pageable_non_blocking.elapsed_ms == pytest.approx(pinned_non_blocking.elapsed_ms)
+
+
+def test_two_compute_streams_share_the_ai_cores(sim):
+    a = torch.ones(1024, 1024, device="npu")
+    side = torch.npu.Stream()
+    with sim.measure() as one_stream:
+        for _ in range(20):
+            a.mul_(1.0001)
+    with sim.measure() as two_streams:
+        for _ in range(10):
+            a.mul_(1.0001)
+        with torch.npu.stream(side):
+            for _ in range(10):
+                a.add_(0.0)
+    assert two_streams.elapsed_ms == pytest.approx(one_stream.elapsed_ms, rel=0.02)
+
+
+def test_host_waits_for_pageable_copies_only(sim):
+    from ascend_compat.sim import timeline
+
+    pageable = torch.randn(1 << 20)
+    pinned = pageable.pin_memory()
+    torch.npu.synchronize()
+    start = timeline.host_time_us()
+    pinned.to("npu", non_blocking=True)
+    after_pinned = timeline.host_time_us() - start
+    torch.npu.synchronize()
+    start = timeline.host_time_us()
+    pageable.to("npu", non_blocking=True)   # torch_npu synchronises the stream for pageable memory
+    after_pageable = timeline.host_time_us() - start
+    assert after_pinned < 20 < 150 < after_pageable
+
+
+def test_two_devices_run_concurrently(sim):
+    x0 = torch.ones(4 << 20, device="npu:0")
+    x1 = torch.ones(4 << 20, device="npu:1")
+    with sim.measure() as one:
+        for _ in range(10):
+            x0.mul_(1.0001)
+    with sim.measure() as both:
+        for _ in range(10):
+            x0.mul_(1.0001)
+            x1.mul_(1.0001)
+    assert both.kernels_per_device == {0: 10, 1: 10}
+    assert both.elapsed_ms < 1.2 * one.elapsed_ms, "npu:0 and npu:1 work at the same time"
+
+
+def test_autocast_bf16_shortens_a_matmul_bound_step(sim):
+    layer = torch.nn.Linear(1024, 1024).to("npu")
+    x = torch.randn(4096, 1024, device="npu")
+    with sim.measure() as fp32:
+        layer(x)
+    with sim.measure() as bf16, torch.autocast("npu", dtype=torch.bfloat16):
+        layer(x)
+    assert bf16.kernels > fp32.kernels, "autocast adds cast kernels"
+    assert bf16.elapsed_ms < 0.7 * fp32.elapsed_ms, "the cube unit is ~4x faster in bf16"
+    small = torch.nn.Linear(64, 64).to("npu")
+    tiny = torch.randn(8, 64, device="npu")
+    with sim.measure() as small_fp32:
+        small(tiny)
+    with sim.measure() as small_bf16, torch.autocast("npu", dtype=torch.bfloat16):
+        small(tiny)
+    assert small_bf16.elapsed_ms > small_fp32.elapsed_ms, "launch-bound: the casts cost more than they save"
+
+
+def test_checkpointing_lowers_peak_memory_and_recomputes(sim):
+    from torch.utils.checkpoint import checkpoint
+
+    model = torch.nn.Sequential(*[torch.nn.Sequential(torch.nn.Linear(256, 256), torch.nn.GELU()) for _ in range(8)]).to("npu")
+    x = torch.randn(512, 256, device="npu", requires_grad=True)
+
+    def plain():
+        model(x).sum().backward()
+
+    def checkpointed():
+        h = x
+        for block in model:
+            h = checkpoint(block, h, use_reentrant=False)
+        h.sum().backward()
+
+    plain()
+    with sim.measure() as full:
+        plain()
+    with sim.measure() as ckpt:
+        checkpointed()
+    assert ckpt.peak_increase_bytes < 0.75 * full.peak_increase_bytes
+    assert ckpt.kernels > full.kernels and ckpt.elapsed_ms > full.elapsed_ms
+
+
+def test_set_to_none_frees_gradient_memory(sim):
+    model = _mlp(512, 2).to("npu")
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = torch.randn(8, 512, device="npu"), torch.randint(0, 4, (8,), device="npu")
+    torch.nn.functional.cross_entropy(model(x), y).backward()
+    opt.step()
+    opt.zero_grad(set_to_none=False)
+    zeroed = torch.npu.memory_allocated()
+    opt.zero_grad(set_to_none=True)
+    grads = sum(p.numel() * 4 for p in model.parameters())
+    assert zeroed - torch.npu.memory_allocated() >= grads
+
+
+def test_profile_memory_and_trace_tracks(sim):
+    import torch_npu
+
+    with torch_npu.profiler.profile(profile_memory=True) as prof:
+        keep = [torch.ones(1 << 18, device="npu") for _ in range(4)]
+        keep[0] + 1
+    samples = [a for _, _, a in prof.memory_samples]
+    assert samples == sorted(samples) and samples[-1] >= 3 << 20
+    trace = prof.chrome_trace()
+    assert any(e["ph"] == "C" for e in trace["traceEvents"])
+    assert any(e["ph"] == "M" and e["name"] == "thread_name" for e in trace["traceEvents"])
+    from ascend_compat.sim.profiler import plot_timeline
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ax = plot_timeline(trace)
+    assert len(ax.get_yticklabels()) == 1
+    del keep
+
+
+def test_measurements_are_identical_run_to_run(sim):
+    def figures():
+        sim.reset()
+        m = _measured_step(lambda p: torch.optim.AdamW(p), sim, width=128)
+        return m.elapsed_ms, m.kernels, m.peak_memory_bytes, m.device_busy_ms
+
+    first = figures()
+    assert first == figures() and first[0] > 0 and first[1] > 0 and first[2] > 0
