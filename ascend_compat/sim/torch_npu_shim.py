@@ -20,24 +20,13 @@ __version__ = "simulated"
 
 
 def _optim_module() -> types.ModuleType:
-    optim = types.ModuleType("torch_npu.optim", "torch_npu.optim on the simulated NPU: fused optimizers.")
+    """torch_npu.optim: the fused optimizers (tensor fusion, see ascend_compat.sim.optim)."""
+    from ascend_compat.sim import optim as _optim
 
-    class NpuFusedAdam(torch.optim.Adam):
-        """torch_npu's fused Adam; here PyTorch's fused Adam, which the simulator runs as one kernel."""
-
-        def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False):
-            super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, fused=True)
-
-    class NpuFusedAdamW(torch.optim.AdamW):
-        def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
-            super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, fused=True)
-
-    class NpuFusedSGD(torch.optim.SGD):
-        def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False):
-            super().__init__(params, lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                             nesterov=nesterov, fused=True)
-
-    optim.NpuFusedAdam, optim.NpuFusedAdamW, optim.NpuFusedSGD = NpuFusedAdam, NpuFusedAdamW, NpuFusedSGD
+    optim = types.ModuleType("torch_npu.optim", _optim.__doc__)
+    for name in _optim.__all__:
+        setattr(optim, name, getattr(_optim, name))
+    _optim.install_foreach_default()  # what `import torch_npu` does to torch.optim's defaults
     return optim
 
 
