@@ -9,12 +9,15 @@ How it is built (read in this order — it is a small device backend):
 - :mod:`.memory`        device memory: capacity, caching allocator statistics, out-of-memory
 - :mod:`.timeline` / :mod:`.costmodel` / :mod:`.streams`  asynchronous execution in simulated time
 - :mod:`.amp`, :mod:`.random`, :mod:`.serialization`       autocast, generators, checkpoints
+- :mod:`.profiler` / :mod:`.measurement`  what ran when (traces, timelines) and ``measure()``
+- :mod:`.optim`         ``torch_npu.optim``'s fused optimizers (tensor fusion), foreach defaults
 - :mod:`.npu_module`    ``torch.npu``: torch_npu's public API on top of all that
 """
 
 from __future__ import annotations
 
 from ascend_compat.sim.config import CONFIG, SimConfig, configure
+from ascend_compat.sim.measurement import Measurement, measure
 from ascend_compat.sim.op_policy import (
     NPUFallbackWarning,
     NPUUnsupportedError,
@@ -25,7 +28,7 @@ from ascend_compat.sim.registration import install, installed
 
 __all__ = [
     "CONFIG", "SimConfig", "configure", "install", "installed", "fallback_report",
-    "reset_fallback_report", "NPUFallbackWarning", "NPUUnsupportedError", "reset",
+    "reset_fallback_report", "NPUFallbackWarning", "NPUUnsupportedError", "reset", "measure", "Measurement",
 ]
 
 
