@@ -298,3 +298,23 @@ def test_measurements_are_identical_run_to_run(sim):
 
     first = figures()
     assert first == figures() and first[0] > 0 and first[1] > 0 and first[2] > 0
+
+
+def test_profiler_schedule_keeps_only_active_steps(sim, tmp_path):
+    import torch_npu
+
+    saved = []
+    x = torch.ones(4, device="npu")
+    config = torch_npu.profiler._ExperimentalConfig(profiler_level=torch_npu.profiler.ProfilerLevel.Level1,
+                                                     aic_metrics=torch_npu.profiler.AiCMetrics.PipeUtilization)
+    with torch_npu.profiler.profile(activities=[torch_npu.profiler.ProfilerActivity.NPU],
+                                    schedule=torch_npu.profiler.schedule(wait=1, warmup=1, active=2, repeat=1),
+                                    on_trace_ready=lambda p: saved.append(len(p.events)),
+                                    experimental_config=config) as prof:
+        for step in range(6):
+            for _ in range(step + 1):   # step k launches k + 1 kernels
+                x = x + 1
+            prof.step()
+    assert saved == [3 + 4], "steps 2 and 3 recorded, saved once"
+    with pytest.raises(ValueError, match="profiler_level"):
+        torch_npu.profiler._ExperimentalConfig(profiler_level="Level9")

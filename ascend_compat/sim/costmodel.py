@@ -146,8 +146,8 @@ def fallback_us(name: str, args, out) -> float:
     ``at::native::cpu_fallback`` (which torch_npu's fallback calls) writes mutated arguments back.
     """
     back = _nbytes(args) if name.endswith("_") else _nbytes(out)
-    return (host_copy_us(_nbytes(args)) + flops(name, args, out) / (CPU_FALLBACK_GFLOPS * 1e9) * 1e6
-            + host_copy_us(back))
+    work = flops(name, args, out) or _nbytes(args) / 4  # in-place ops return nothing: ~one op per input element
+    return host_copy_us(_nbytes(args)) + work / (CPU_FALLBACK_GFLOPS * 1e9) * 1e6 + host_copy_us(back)
 
 
 def launches_nothing(op) -> bool:

@@ -12,8 +12,11 @@ Each recorded event is one device *kernel*: an operator that launches several (`
 chunks, ``_fused_adamw_`` per parameter) appears once per kernel, and views (``view``, ``t``,
 ``detach``), which launch nothing, do not appear (see :mod:`ascend_compat.sim.costmodel`).
 
-On real hardware use ``torch_npu.profiler.profile`` (same arguments) — its traces are read with
-MindStudio Insight or TensorBoard.
+On real hardware use ``torch_npu.profiler.profile`` (same arguments; names from Ascend/pytorch
+``torch_npu/profiler/__init__.py`` and ``experimental_config.py``). It writes its results to files
+(``*_ascend_pt/ASCEND_PROFILER_OUTPUT``: ``trace_view.json``, ``kernel_details.csv``,
+``op_statistic.csv``), read with MindStudio Insight, TensorBoard or Perfetto; it has no
+``key_averages()``. That method and ``kernel_count()`` are the simulator's conveniences.
 """
 
 from __future__ import annotations
@@ -24,13 +27,69 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from enum import Enum
 
+import torch
+
 from ascend_compat.atomic import write_text
 from ascend_compat.sim import timeline
+
+
+__all__ = ["profile", "ProfilerActivity", "supported_activities", "tensorboard_trace_handler", "schedule",
+           "ProfilerAction", "_ExperimentalConfig", "supported_profiler_level", "supported_ai_core_metrics",
+           "supported_export_type", "ProfilerLevel", "AiCMetrics", "ExportType"]
 
 
 class ProfilerActivity(Enum):
     CPU = "CPU"
     NPU = "NPU"
+
+
+def supported_activities() -> set:
+    return {ProfilerActivity.CPU, ProfilerActivity.NPU}
+
+
+schedule = torch.profiler.schedule          # the same step-based schedule torch_npu exports
+ProfilerAction = torch.profiler.ProfilerAction
+_RECORDING = (ProfilerAction.RECORD, ProfilerAction.RECORD_AND_SAVE)
+
+
+class ProfilerLevel:
+    """How much the real profiler collects (Level0: operators and kernels; Level1/2: more counters)."""
+
+    Level0 = "Level0"
+    Level1 = "Level1"
+    Level2 = "Level2"
+    Level_none = "Level_none"
+
+
+class AiCMetrics:
+    """AI Core hardware counters the real profiler can sample (not simulated)."""
+
+    PipeUtilization = "ACL_AICORE_PIPE_UTILIZATION"
+    ArithmeticUtilization = "ACL_AICORE_ARITHMETIC_UTILIZATION"
+    Memory = "ACL_AICORE_MEMORY_BANDWIDTH"
+    MemoryL0 = "ACL_AICORE_L0B_AND_WIDTH"
+    MemoryUB = "ACL_AICORE_MEMORY_UB"
+    ResourceConflictRatio = "ACL_AICORE_RESOURCE_CONFLICT_RATIO"
+    L2Cache = "ACL_AICORE_L2_CACHE"
+    MemoryAccess = "ACL_AICORE_MEMORY_ACCESS"
+    AiCoreNone = "ACL_AICORE_NONE"
+
+
+class ExportType:
+    Db = "db"
+    Text = "text"
+
+
+def supported_profiler_level() -> set:
+    return {ProfilerLevel.Level0, ProfilerLevel.Level1, ProfilerLevel.Level2, ProfilerLevel.Level_none}
+
+
+def supported_ai_core_metrics() -> set:
+    return {v for k, v in vars(AiCMetrics).items() if not k.startswith("_")}
+
+
+def supported_export_type() -> set:
+    return {ExportType.Db, ExportType.Text}
 
 
 @dataclass
@@ -87,13 +146,19 @@ class profile:
                  profile_memory=False, with_stack=False, with_flops=False, with_modules=False,
                  experimental_config=None):
         self.activities = activities
+        self.schedule = schedule
         self.on_trace_ready = on_trace_ready
         self.record_shapes = record_shapes
         self.profile_memory = profile_memory
+        self.experimental_config = experimental_config
         self.events: list[KernelEvent] = []
         self.memory_samples: list[tuple[float, int, int]] = []  # (host time us, device, allocated bytes)
+        self.step_num = 0
+        self._action = ProfilerAction.RECORD if schedule is None else schedule(0)
 
     def add_kernel(self, name, device, stream, start, end, detail) -> None:
+        if self._action not in _RECORDING:
+            return
         detail = detail or {}
         self.events.append(KernelEvent(name, device, stream, start, end, detail.get("shapes", []) if self.record_shapes else [],
                                        detail.get("dtype", ""), detail.get("flops", 0.0), detail.get("bytes", 0.0),
@@ -109,11 +174,25 @@ class profile:
     def stop(self) -> None:
         if self in timeline._PROFILERS:
             timeline._PROFILERS.remove(self)
-        if self.on_trace_ready is not None:
+        if self.on_trace_ready is not None and self._action in _RECORDING:
             self.on_trace_ready(self)
+        self._action = ProfilerAction.NONE
 
     def step(self) -> None:
-        """Schedules are not simulated: every step is recorded."""
+        """Mark the end of a training step: with a ``schedule``, move to its next phase.
+
+        Kernels are kept only in the schedule's active steps; when an active phase ends
+        (``RECORD_AND_SAVE``) ``on_trace_ready`` is called, and a new cycle starts afresh.
+        """
+        if self.schedule is None:
+            return
+        previous = self._action
+        self.step_num += 1
+        self._action = self.schedule(self.step_num)
+        if previous == ProfilerAction.RECORD_AND_SAVE and self.on_trace_ready is not None:
+            self.on_trace_ready(self)
+        if self._action in _RECORDING and (previous not in _RECORDING or previous == ProfilerAction.RECORD_AND_SAVE):
+            self.events, self.memory_samples = [], []  # a new active phase starts with an empty record
 
     def __enter__(self):
         self.start()
@@ -174,10 +253,19 @@ def tensorboard_trace_handler(dir_name: str, worker_name: str | None = None, **k
 
 
 class _ExperimentalConfig:
-    """Accepted for compatibility with torch_npu (profiler_level, aic_metrics, ...); not simulated."""
+    """torch_npu's extra profiler settings (signature of ``experimental_config.py``); recorded, and
+    apart from checking the values, not simulated: the simulator has no hardware counters."""
 
-    def __init__(self, **kwargs):
-        self.options = kwargs
+    def __init__(self, profiler_level: str = ProfilerLevel.Level0, aic_metrics: str = AiCMetrics.PipeUtilization,
+                 l2_cache: bool = False, msprof_tx: bool = False, mstx: bool = False, data_simplification: bool = True,
+                 record_op_args: bool = False, op_attr: bool = False, gc_detect_threshold=None,
+                 export_type=ExportType.Text, host_sys=None, mstx_domain_include=None, mstx_domain_exclude=None,
+                 sys_io: bool = False, sys_interconnection: bool = False):
+        if profiler_level not in supported_profiler_level():
+            raise ValueError(f"profiler_level={profiler_level!r} is not one of {sorted(supported_profiler_level())}")
+        if aic_metrics not in supported_ai_core_metrics():
+            raise ValueError(f"aic_metrics={aic_metrics!r} is not one of {sorted(supported_ai_core_metrics())}")
+        self.options = {k: v for k, v in locals().items() if k not in ("self",)}
 
 
 # -- a picture of the timeline ------------------------------------------------------------------
