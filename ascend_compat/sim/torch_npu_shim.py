@@ -32,9 +32,8 @@ def _optim_module() -> types.ModuleType:
 
 def _profiler_module() -> types.ModuleType:
     prof = types.ModuleType("torch_npu.profiler", _profiler.__doc__)
-    for name in ("profile", "ProfilerActivity", "tensorboard_trace_handler", "_ExperimentalConfig"):
+    for name in _profiler.__all__:  # torch_npu.profiler's public names (Ascend/pytorch torch_npu/profiler/__init__.py)
         setattr(prof, name, getattr(_profiler, name))
-    prof.schedule = torch.profiler.schedule
     return prof
 
 
