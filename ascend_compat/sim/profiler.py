@@ -300,6 +300,8 @@ def plot_timeline(trace, ax=None, title: str | None = None, start_us: float | No
             colour = KIND_COLOURS.get(e.get("cat"), "tab:blue")
             ax.barh(y, max(e["dur"], 0.5) / 1000, left=(e["ts"] - origin) / 1000, height=0.6, color=colour,
                     edgecolor="white", linewidth=0.3)
+    if end_us is not None:
+        ax.set_xlim(0, (end_us - origin) / 1000)
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels([f"npu:{pid} · {names.get((pid, tid), f'stream {tid}')}" for pid, tid in rows])
     ax.invert_yaxis()
@@ -307,7 +309,7 @@ def plot_timeline(trace, ax=None, title: str | None = None, start_us: float | No
     kinds = sorted({e.get("cat", "compute") for e in spans}, key=list(KIND_COLOURS).index if all(
         e.get("cat", "compute") in KIND_COLOURS for e in spans) else str)
     ax.legend(handles=[Patch(color=KIND_COLOURS.get(k, "tab:blue"), label=k) for k in kinds],
-              loc="upper right", fontsize=8, ncol=len(kinds))
+              loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=8, frameon=False)
     if title:
         ax.set_title(title)
     return ax

@@ -113,7 +113,8 @@ def _launch(index: int, name: str, cost_us: float, *, sync: bool, engine, detail
         for profiler in _PROFILERS:
             profiler.add_kernel(name, index, stream.stream_id, start, end, detail)
     tl.kernels += count
-    tl.busy_us += cost_us
+    if engine is not None:  # a CPU fallback keeps the stream waiting, but the NPU's engines idle
+        tl.busy_us += cost_us
     if sync:
         HOST.now = max(HOST.now, stream.ready)
 
