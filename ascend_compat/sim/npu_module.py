@@ -135,8 +135,8 @@ def is_bf16_supported() -> bool:
 
 
 def get_amp_supported_dtype():
-    """Used by ``torch.amp.autocast("npu")`` to validate the requested dtype."""
-    return [torch.float16, torch.bfloat16] if is_bf16_supported() else [torch.float16]
+    """Used by ``torch.amp.autocast("npu")`` to validate the requested dtype (torch_npu/npu/autocast_utils.py)."""
+    return [torch.float16, torch.bfloat16, torch.float32] if is_bf16_supported() else [torch.float16, torch.float32]
 
 
 def is_autocast_enabled() -> bool:  # noqa: D401 - torch.amp calls this for custom devices
