@@ -54,7 +54,8 @@ class Measurement:
 
     def __str__(self) -> str:
         kernels = "? kernels" if self.kernels is None else f"{self.kernels} kernels"
-        busy = ", ".join(f"npu:{d} busy {ms:.3f} ms" for d, ms in sorted(self.device_busy_ms.items()))
+        busy = ", ".join(f"npu:{d} busy {ms:.3f} ms" for d, ms in sorted(self.device_busy_ms.items())
+                         if self.kernels_per_device.get(d))
         return (f"elapsed {self.elapsed_ms:.3f} ms | {kernels} | peak {self.peak_memory_bytes / 2**20:.1f} MiB"
                 + (f" | {busy}" if busy else "") + ("" if self.simulated else " (real device)"))
 
