@@ -230,7 +230,8 @@ def mem_get_info(device=None) -> tuple[int, int]:
 def set_per_process_memory_fraction(fraction: float, device=None) -> None:
     if not 0 < fraction <= 1:
         raise ValueError(f"Invalid fraction value: {fraction}. Allowed range: 0~1")
-    CONFIG.memory_gib = memory.capacity_bytes() * fraction / memory.GiB
+    # a fraction of the device's whole memory (not of an earlier cap), so fraction=1.0 lifts the cap
+    CONFIG.memory_gib = _soc().memory_gib * fraction
 
 
 # -- random numbers --------------------------------------------------------------------------------
