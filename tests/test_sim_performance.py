@@ -318,3 +318,13 @@ def test_profiler_schedule_keeps_only_active_steps(sim, tmp_path):
     assert saved == [3 + 4], "steps 2 and 3 recorded, saved once"
     with pytest.raises(ValueError, match="profiler_level"):
         torch_npu.profiler._ExperimentalConfig(profiler_level="Level9")
+
+
+def test_memory_fraction_is_of_the_whole_device(sim):
+    total = torch.npu.get_device_properties(0).total_memory
+    torch.npu.set_per_process_memory_fraction(0.25)
+    assert torch.npu.get_device_properties(0).total_memory == total // 4
+    torch.npu.set_per_process_memory_fraction(0.5)
+    assert torch.npu.get_device_properties(0).total_memory == total // 2
+    torch.npu.set_per_process_memory_fraction(1.0)
+    assert torch.npu.get_device_properties(0).total_memory == total
