@@ -104,7 +104,7 @@ class KernelEvent:
     flops: float = 0.0
     bytes: float = 0.0
     cpu_fallback: bool = False
-    kind: str = "compute"   # compute | h2d | d2h | cpu_fallback | marker
+    kind: str = "compute"   # compute | h2d | d2h | d2d | cpu_fallback | marker
 
     @property
     def duration_us(self) -> float:
@@ -269,8 +269,8 @@ class _ExperimentalConfig:
 
 
 # -- a picture of the timeline ------------------------------------------------------------------
-KIND_COLOURS = {"compute": "tab:blue", "h2d": "tab:green", "d2h": "tab:purple", "cpu_fallback": "tab:red",
-                "marker": "tab:gray"}
+KIND_COLOURS = {"compute": "tab:blue", "h2d": "tab:green", "d2h": "tab:purple", "d2d": "tab:orange",
+                "cpu_fallback": "tab:red", "marker": "tab:gray"}
 
 
 def plot_timeline(trace, ax=None, title: str | None = None, start_us: float | None = None, end_us: float | None = None):
@@ -279,7 +279,8 @@ def plot_timeline(trace, ax=None, title: str | None = None, start_us: float | No
     ``trace`` is a :class:`profile` or a Chrome-trace dict (``{"traceEvents": [...]}`` — the format
     ``export_chrome_trace`` writes, and the one torch_npu's ``trace_view.json`` uses), so the same
     call works on a trace from real hardware. Colours: compute (blue), host-to-device copies
-    (green), device-to-host/peer copies (purple), CPU fallbacks (red). Returns the axes.
+    (green), device-to-host copies (purple), copies between NPUs (orange), CPU fallbacks (red).
+    Returns the axes.
     """
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch

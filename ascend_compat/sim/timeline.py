@@ -159,7 +159,7 @@ def record(info, index: int, args, out, *, to_host: bool = False, from_host: boo
 def record_copy(src: int, dst: int, nbytes: int) -> None:
     """A device-to-device copy (``x.to("npu:1")``): the destination's stream waits for it."""
     duration = costmodel.host_copy_us(nbytes)
-    detail = {"op": "npu_to_npu_copy", "bytes": nbytes, "kind": D2H} if _PROFILERS else None
+    detail = {"op": "npu_to_npu_copy", "bytes": nbytes, "kind": "d2d"} if _PROFILERS else None
     _launch(src, f"npu_to_npu_copy (npu:{src} -> npu:{dst})", duration, sync=False, engine=D2H, detail=detail)
     current_stream(dst).ready = max(current_stream(dst).ready, current_stream(src).ready)
 
