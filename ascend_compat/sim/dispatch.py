@@ -172,7 +172,10 @@ def run(func, args, kwargs):
     if info.takes_generator and cpu_kwargs.get("generator") is None:
         cpu_kwargs["generator"] = random.generator(index)
     op_policy.check(info, cpu_args, cpu_kwargs, index)
-    out = func(*cpu_args, **cpu_kwargs)
+    if info.name in random.DRAWS_FROM_DEFAULT_GENERATOR:
+        out = random.call_with_device_generator(index, func, cpu_args, cpu_kwargs)
+    else:
+        out = func(*cpu_args, **cpu_kwargs)
     timeline.record(info, index, cpu_args, out, to_host=target is None)
 
     if target is None:

@@ -14,6 +14,9 @@ from ascend_compat.sim.config import CONFIG
 
 DEFAULT_SEED = 67280421310721  # the same default torch uses for its generators
 GENERATORS: list[torch.Generator] = []
+# Random operators whose schema has no `generator` argument (dropout's kernel): on the CPU they draw
+# from the CPU's default generator, so for the call the simulator lends it the NPU generator's state.
+DRAWS_FROM_DEFAULT_GENERATOR = frozenset({"native_dropout"})
 
 
 def _ensure() -> None:
@@ -24,6 +27,18 @@ def _ensure() -> None:
 def generator(index: int) -> torch.Generator:
     _ensure()
     return GENERATORS[index]
+
+
+def call_with_device_generator(index: int, func, args, kwargs):
+    """Run a CPU kernel that draws from the default CPU generator on NPU ``index``'s generator instead."""
+    device_generator, host_generator = generator(index), torch.default_generator
+    host_state = host_generator.get_state()
+    host_generator.set_state(device_generator.get_state())
+    try:
+        return func(*args, **kwargs)
+    finally:
+        device_generator.set_state(host_generator.get_state())   # the draws advance the NPU's stream
+        host_generator.set_state(host_state)                      # and leave the CPU's untouched
 
 
 def manual_seed(seed: int) -> None:
