@@ -174,6 +174,8 @@ def run(func, args, kwargs):
     op_policy.check(info, cpu_args, cpu_kwargs, index)
     if info.name in random.DRAWS_FROM_DEFAULT_GENERATOR:
         out = random.call_with_device_generator(index, func, cpu_args, cpu_kwargs)
+    elif info.name in FLOAT16_VIA_FLOAT32 and _has_float16(cpu_args):
+        out = _float16_via_float32(func, cpu_args, cpu_kwargs)
     else:
         out = func(*cpu_args, **cpu_kwargs)
     timeline.record(info, index, cpu_args, out, to_host=target is None)
@@ -181,6 +183,28 @@ def run(func, args, kwargs):
     if target is None:
         return out
     return _wrap_outputs(out, target, inputs)
+
+
+# Matrix and convolution operators in float16: the NPU's cube unit multiplies float16 inputs and
+# accumulates in float32, then rounds the result to float16. Most host CPUs have no float16 GEMM
+# (PyTorch's fallback is 10-50x slower than float32), so the simulator computes the same thing the
+# cube does: float32 arithmetic on the float16 values, one rounding at the end. (bfloat16 GEMMs are
+# fast on the CPU and computed as they are.)
+FLOAT16_VIA_FLOAT32 = frozenset({"mm", "addmm", "bmm", "baddbmm", "convolution", "convolution_backward"})
+
+
+def _has_float16(args) -> bool:
+    """All floating-point tensor arguments are float16 (mixed dtypes keep PyTorch's own error)."""
+    floats = [a.dtype for a in args if isinstance(a, torch.Tensor) and a.is_floating_point()]
+    return bool(floats) and all(dtype == torch.float16 for dtype in floats)
+
+
+def _float16_via_float32(func, args, kwargs):
+    wide = [a.float() if isinstance(a, torch.Tensor) and a.dtype == torch.float16 else a for a in args]
+    out = func(*wide, **kwargs)
+    if isinstance(out, torch.Tensor):
+        return out.to(torch.float16)
+    return type(out)(o.to(torch.float16) if isinstance(o, torch.Tensor) else o for o in out)
 
 
 def _wrap_outputs(out, index, inputs):
