@@ -4,6 +4,9 @@ A real accelerator backend supplies a page-locked host allocator; a Python backe
 simulator gives ``is_pinned``/``_pin_memory`` CPU kernels of its own: pinning makes a copy and
 remembers it. What it buys is modelled in the timeline: a host-to-device copy from pinned memory
 with ``non_blocking=True`` is asynchronous, one from ordinary (pageable) memory blocks the host.
+That follows torch_npu (Ascend/pytorch ``torch_npu/csrc/aten/common/CopyKernel.cpp`` and
+``core/npu/CachingHostAllocator.cpp``): a blocking copy synchronises the stream and then copies; a
+``non_blocking`` copy from memory the runtime did not pin is followed by a stream synchronisation.
 """
 
 from __future__ import annotations
