@@ -15,6 +15,7 @@ Nothing is written into the repository; the temporary course is deleted afterwar
 
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,8 @@ class NotebookScore:
 
     name: str
     cells: list[CellScore] = field(default_factory=list)
+    flagged: bool = False                                  # the integrity check asks for a review
+    findings: list[str] = field(default_factory=list)      # why (see ascend_compat.grading.integrity)
 
     @property
     def points(self) -> float:
@@ -64,6 +67,7 @@ class Score:
     student: str
     assignment: str
     notebooks: dict[str, NotebookScore] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)      # nbgrader could not grade (see its log)
 
     @property
     def points(self) -> float:
@@ -76,7 +80,8 @@ class Score:
     def __str__(self) -> str:
         lines = [f"{self.student} / {self.assignment}: {self.points:g} / {self.max_points:g}"]
         for notebook in self.notebooks.values():
-            lines.append(f"  {notebook.name}: {notebook.points:g} / {notebook.max_points:g}")
+            flag = "  [flagged for review]" if notebook.flagged else ""
+            lines.append(f"  {notebook.name}: {notebook.points:g} / {notebook.max_points:g}{flag}")
             lines += [f"    {cell.grade_id}: {cell.points:g} / {cell.max_points:g}" for cell in notebook.cells]
         return "\n".join(lines)
 
@@ -116,33 +121,73 @@ def _read_scores(work: Path, assignment: str, students: list[str], order: dict[s
                 except MissingEntry:  # never submitted: every cell scores 0
                     cells = [CellScore(cell.name, 0.0, float(cell.max_score))
                              for cell in gradebook.find_notebook(name, assignment).grade_cells]
+                    flagged = False
                 else:
                     cells = [CellScore(grade.name, float(grade.score or 0.0), float(grade.max_score))
                              for grade in graded.grades]
+                    flagged = bool(graded.flagged)
                 cells.sort(key=lambda cell: order.get(name, {}).get(cell.grade_id, 0))
-                score.notebooks[f"{name}.ipynb"] = NotebookScore(f"{name}.ipynb", cells)
+                findings = _findings(work, student, assignment, name) if flagged else []
+                score.notebooks[f"{name}.ipynb"] = NotebookScore(f"{name}.ipynb", cells, flagged, findings)
             scores[student] = score
     return scores
 
 
-def autograde_notebooks(assignment: str, submissions: dict[str, dict[str, Path | str]]) -> dict[str, Score]:
+def _findings(work: Path, student: str, assignment: str, notebook: str) -> list[str]:
+    """The integrity findings nbgrader's pipeline left in the graded notebook's metadata."""
+    path = work / "autograded" / student / assignment / f"{notebook}.ipynb"
+    try:
+        metadata = nbformat.read(path, as_version=4).metadata
+    except (OSError, ValueError):
+        return []
+    return [entry["finding"] for entry in metadata.get("ascend_lab", {}).get("integrity", [])]
+
+
+_FAILED = re.compile(r"There was an error processing assignment '[^']*' for student '([^']*)'")
+
+
+def run_autograde(work: Path, assignment: str, extra: list[str] | None = None) -> dict[str, str]:
+    """``nbgrader autograde`` in the course ``work``; {student: why} for the submissions it could not grade.
+
+    nbgrader goes on after a failed submission and exits 1 at the end; any other failure (a broken
+    course, a config error) is a :class:`UserError`.
+    """
+    result = course.nbgrader(["autograde", assignment, "--force", "--log-level=WARN", *(extra or [])],
+                             work, check=False)
+    if result.returncode == 0:
+        return {}
+    log = result.stdout + result.stderr
+    failed = {student: "nbgrader could not grade this submission (see its log)" for student in _FAILED.findall(log)}
+    if not failed:
+        tail = "\n".join(log.strip().splitlines()[-15:])
+        raise UserError(f"`nbgrader autograde {assignment}` failed (exit {result.returncode}):\n{tail}")
+    return failed
+
+
+def autograde_notebooks(assignment: str, submissions: dict[str, dict[str, Path | str]],
+                        limits: dict | None = None) -> dict[str, Score]:
     """Grade ``{student: {"ex01_pick_device.ipynb": path, ...}}`` with nbgrader; scores per student.
 
-    All students are graded in one ``nbgrader autograde`` run. A notebook a student did not
-    submit scores 0 for every graded cell.
+    All students are graded in one ``nbgrader autograde`` run, with the safe-grading pipeline
+    (:mod:`.safety`: sandboxed kernel, limits, integrity checks; ``limits`` sets
+    :class:`~.safe_execute.SafeExecute` traits such as ``timeout`` or ``memory_limit``). A
+    notebook a student did not submit scores 0 for every graded cell.
     """
     root = course.repo_root()
     (name,) = course.resolve_assignments([assignment], root)
     source = root / course.SOURCE_DIRECTORY / name
     _check_submissions(name, submissions, source)
     with course.temporary_course() as tmp:
-        work = course.make_course_copy(Path(tmp), [name], root)
+        work = course.make_course_copy(Path(tmp), [name], root, limits=limits)
         course.nbgrader(["generate_assignment", name, "--force", "--log-level=WARN"], work)
         for student, notebooks in submissions.items():
             folder = work / "submitted" / student / name
             folder.mkdir(parents=True)
             for filename, path in notebooks.items():
                 shutil.copyfile(path, folder / filename)
-        if submissions:
-            course.nbgrader(["autograde", name, "--force", "--log-level=WARN"], work)
-        return _read_scores(work, name, list(submissions), _graded_cell_order(source))
+        failed = run_autograde(work, name) if submissions else {}
+        scores = _read_scores(work, name, list(submissions), _graded_cell_order(source))
+        for student, why in failed.items():
+            if student in scores:
+                scores[student].problems.append(why)
+        return scores

@@ -67,10 +67,16 @@ def resolve_assignments(names: Iterable[str] | None, root: Path | None = None) -
     return chosen
 
 
-def make_course_copy(work: Path, assignment_names: Iterable[str], root: Path | None = None) -> Path:
-    """Lay out a throw-away nbgrader course in ``work`` holding the given assignments' sources."""
+def make_course_copy(work: Path, assignment_names: Iterable[str], root: Path | None = None,
+                     limits: dict | None = None) -> Path:
+    """Lay out a throw-away nbgrader course in ``work`` holding the given assignments' sources.
+
+    Its nbgrader runs with the safe-grading settings (:mod:`.safety`, with ``limits`` for
+    :class:`~.safe_execute.SafeExecute`) from a config file of its own (see :func:`nbgrader`).
+    """
     root = root or repo_root()
     shutil.copy2(root / CONFIG_NAME, work / CONFIG_NAME)
+    write_safety_config(work, limits)
     for name in assignment_names:
         shutil.copytree(
             root / SOURCE_DIRECTORY / name,
@@ -80,17 +86,42 @@ def make_course_copy(work: Path, assignment_names: Iterable[str], root: Path | N
     return work
 
 
-def nbgrader(args: list[str], course: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """Run ``python -m nbgrader ARGS`` in the course directory ``course``; UserError when it fails."""
+def write_safety_config(work: Path, limits: dict | None = None) -> Path:
+    """``work/.jupyter/nbgrader_config.py``: safety.apply() with ``limits``, read before the course's own."""
+    folder = work / ".jupyter"
+    folder.mkdir(exist_ok=True)
+    path = folder / CONFIG_NAME
+    path.write_text("from ascend_compat.grading import safety\n\n"
+                    f"safety.apply(get_config(), **{dict(limits or {})!r})\n")
+    return path
+
+
+def nbgrader_environment(course: Path, env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment nbgrader runs in (and, through the sandbox, the kernels it starts)."""
     environment = dict(os.environ if env is None else env)
-    # Only the course's nbgrader_config.py counts, not one in the user's ~/.jupyter.
+    # Only the course's config files count, not one in the user's ~/.jupyter.
     environment["JUPYTER_CONFIG_DIR"] = str(course / ".jupyter")
+    # nbgrader itself imports the grading plugins (and so ascend_compat): on the cpu backend that
+    # costs no torch import. The kernels get the learner's backend back (safe_execute._policy).
+    if "ASCEND_LAB_KERNEL_BACKEND" not in environment:
+        environment["ASCEND_LAB_KERNEL_BACKEND"] = environment.get("ASCEND_COMPAT_BACKEND", "")
+        environment["ASCEND_COMPAT_BACKEND"] = "cpu"
     # nbgrader runs `alembic` (database migrations) as a program: put this Python's scripts first
     # on PATH, so it works from an un-activated virtual environment too.
     environment["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), environment.get("PATH", "")])
+    return environment
+
+
+def nbgrader(args: list[str], course: Path, env: dict[str, str] | None = None,
+             check: bool = True) -> subprocess.CompletedProcess:
+    """Run ``python -m nbgrader ARGS`` in the course directory ``course``; UserError when it fails.
+
+    ``check=False`` returns the failed run instead (autograde exits 1 when any submission failed).
+    """
+    environment = nbgrader_environment(course, env)
     command = [sys.executable, "-m", "nbgrader", *args]
     result = subprocess.run(command, cwd=course, env=environment, capture_output=True, text=True)
-    if result.returncode != 0:
+    if result.returncode != 0 and check:
         tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
         raise UserError(f"`nbgrader {' '.join(args)}` failed (exit {result.returncode}):\n{tail}")
     return result
