@@ -190,12 +190,25 @@ def check(question: str, must_pass: bool = False, namespace: dict | None = None)
     notebook that calls ``check``.
     """
     report = run_visible_tests(question, namespace if namespace is not None else _caller_namespace())
+    _record(question, report)
     print(report.text())
     if must_pass and not report.passed:
         failed = [f"{o.test.description}: {o.message}" for o in report.outcomes if not o.passed]
         raise AssertionError(f"{len(failed)} visible test(s) of {question} fail:\n" + "\n".join(failed))
     # Nothing returned, so a notebook cell ending in check(...) prints the report once.
     # Code that wants the outcomes calls run_visible_tests().
+
+
+def _record(question: str, report: CheckReport) -> None:
+    """Note the outcome for the progress dashboard (never in the autograder; never an error here)."""
+    from ascend_compat.grading import progress
+
+    if not progress.should_record():
+        return
+    try:
+        progress.record_check(find_question(question).name, question, report.passed)
+    except Exception:  # noqa: BLE001 - a read-only home must not break a learner's check()
+        pass
 
 
 _hints_shown: dict[str, int] = {}
