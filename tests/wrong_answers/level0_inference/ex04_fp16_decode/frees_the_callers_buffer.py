@@ -1,0 +1,21 @@
+# cell: read_output_answer
+# fails: fp16_read_output_visible, fp16_read_output_hidden
+# Tidies up too much: after copying, it also frees the device memory and destroys the data buffer,
+# which belong to the caller (who will run the model again, and release them at the end).
+def read_output(output_dataset, model_desc, index):
+    """Output `index` of the last execution, copied from the device and decoded."""
+    buffer = acl.mdl.get_dataset_buffer(output_dataset, index)
+    device_ptr, size = acl.get_data_buffer_addr(buffer), acl.get_data_buffer_size_v2(buffer)
+    host_ptr, ret = acl.rt.malloc_host(size)
+    if ret != 0:
+        raise RuntimeError(f"acl.rt.malloc_host failed, ret={ret}")
+    try:
+        ret = acl.rt.memcpy(host_ptr, size, device_ptr, size, ACL_MEMCPY_DEVICE_TO_HOST)
+        if ret != 0:
+            raise RuntimeError(f"acl.rt.memcpy failed, ret={ret}")
+        raw = acl.util.ptr_to_bytes(host_ptr, size)
+    finally:
+        acl.rt.free_host(host_ptr)
+        acl.destroy_data_buffer(buffer)
+        acl.rt.free(device_ptr)
+    return decode_output(raw, model_desc, index)
