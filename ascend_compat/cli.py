@@ -21,6 +21,9 @@ SUBCOMMANDS = {
     "atc": "ascend_compat.atc.cli",
     "run": "ascend_compat.launcher",
     "exercises": "ascend_compat.grading.cli",
+    "grade": "ascend_compat.grading.learner",
+    "course": "ascend_compat.grading.instructor",
+    "autograde": "ascend_compat.grading.parallel",
     "migrate": "ascend_compat.migrate.cli",
     "exam": "ascend_compat.exam.cli",
 }

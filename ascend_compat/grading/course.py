@@ -20,6 +20,7 @@ from pathlib import Path
 
 from traitlets.config import Config
 
+from ascend_compat.atomic import write_text
 from ascend_compat.errors import UserError
 
 CONFIG_NAME = "nbgrader_config.py"
@@ -91,8 +92,8 @@ def write_safety_config(work: Path, limits: dict | None = None) -> Path:
     folder = work / ".jupyter"
     folder.mkdir(exist_ok=True)
     path = folder / CONFIG_NAME
-    path.write_text("from ascend_compat.grading import safety\n\n"
-                    f"safety.apply(get_config(), **{dict(limits or {})!r})\n")
+    write_text(path, "from ascend_compat.grading import safety\n\n"
+                     f"safety.apply(get_config(), **{dict(limits or {})!r})\n")
     return path
 
 

@@ -29,7 +29,6 @@ import os
 
 import nbformat
 from nbconvert.exporters import NotebookExporter
-from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import NbGraderPreprocessor
@@ -69,7 +68,7 @@ _ATTRIBUTES = {
 _PROTECTED = ("ascend_compat", "sys", "builtins", "unittest", "IPython", "ipykernel", "nbgrader",
               "torch.npu", "torch.cuda.is_available", "torch.cuda.device_count", "torch.accelerator",
               "torch.device", "torch.Tensor", "torch.testing")
-_SAFE_MAGICS = {"time", "timeit", "matplotlib", "autoreload", "load_ext", "config", "capture"}
+_SAFE_MAGICS = {"time", "timeit", "matplotlib", "autoreload", "load_ext", "config", "capture", "writefile"}
 
 
 def _python_source(source: str) -> str:
@@ -202,7 +201,7 @@ class TolerantNotebookExporter(NotebookExporter):
 
 # --- the sanitize step ---------------------------------------------------------------------------
 
-def _cell_from_source(source_cell, grade_cells: dict, solution_ids: set, task_ids: set) -> NotebookNode:
+def _cell_from_source(source_cell, grade_cells: dict, solution_ids: set, task_ids: set):
     name = source_cell.name
     nbgrader = {"grade": name in grade_cells, "grade_id": name, "locked": bool(source_cell.locked),
                 "schema_version": 3, "solution": name in solution_ids, "task": name in task_ids,
@@ -268,6 +267,7 @@ class RecordSubmission(NbGraderPreprocessor):
             source = by_name.get(grade_id)
             if source is None:
                 add_finding(nb, grade_id, f"a cell claims the grade id {grade_id!r}, which this assignment does not have")
+                del cell.metadata["nbgrader"]  # an ordinary cell now: it runs, it scores nothing
                 continue
             if grade_id in grade_cells and meta.get("points") is not None and float(meta["points"]) != grade_cells[grade_id]:
                 add_finding(nb, grade_id, f"the points of {grade_id} were changed (restored)")

@@ -86,6 +86,12 @@ def add_finding(nb: NotebookNode, cell_id: str | None, finding: str) -> None:
         record.append(entry)
 
 
+def _timed_out(cell) -> bool:
+    """nbgrader marks a cell that hit ``timeout`` with a CellTimeoutError output (its error_on_timeout)."""
+    return any(output.get("output_type") == "error" and output.get("ename") == "CellTimeoutError"
+               for output in cell.get("outputs", []))
+
+
 def error_output(name: str, message: str) -> NotebookNode:
     return NotebookNode(output_type="error", ename=name, evalue=message, traceback=[f"{name}: {message}"])
 
@@ -164,6 +170,7 @@ class SafeExecute(Execute):
     hidden_paths = List(Unicode(), [], help="extra paths the kernel must never see").tag(config=True)
     guard_tests = Bool(True, help="run the kernel_guard prologue and end marker around test cells").tag(config=True)
     startup_allowance = Float(60.0, help="seconds the sandbox adds to notebook_timeout for start-up").tag(config=True)
+    unresponsive_wait = Float(10.0, help="after a cell timed out: seconds the kernel has to answer again").tag(config=True)
     iopub_timeout = Integer(30, help="seconds to wait for a cell's last output after its reply "
                                      "(nbclient's 4 s is too short on a busy 2-core machine)").tag(config=True)
 
@@ -208,6 +215,7 @@ class SafeExecute(Execute):
             "isolation": isolation,
             "mounts": sandbox.visible_mounts(visible, hidden) if isolation == "namespaces" else [],
             "writable": [private_dir],
+            "log": os.path.join(private_dir, "kernel-output.log"),
             "hidden": hidden,
             "guard_dir": str(GUARD_SITE),
             "env": env,
@@ -300,9 +308,26 @@ class SafeExecute(Execute):
             run_sync(self._reconnect_iopub)()
         finally:
             cell.source = original
+        if not self._stopped and _timed_out(cell) and not run_sync(self._responsive)(self.unresponsive_wait):
+            self._stopped = "not run: the kernel stopped responding (it ignored the interrupt after a time-out)"
+            self.shutdown_kernel = "immediate"
+            add_finding(self.nb, grade_id, "the kernel ignored the interrupt after a cell timed out; the rest was not run")
         if guarded and not self._stopped:
             self._check_end_marker(cell, grade_id)
         return cell, resources
+
+    async def _responsive(self, wait: float) -> bool:
+        """Does the kernel answer a trivial request within ``wait`` seconds?"""
+        msg_id = self.kc.execute("pass", silent=True, store_history=False)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            try:
+                msg = await self.kc.shell_channel.get_msg(timeout=max(0.1, deadline - time.monotonic()))
+            except Exception:  # noqa: BLE001 - queue.Empty
+                return False
+            if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                return True
+        return False
 
     async def _reconnect_iopub(self, wait: float = 10.0) -> None:
         """A fresh IOPub socket (the old connection is gone); wait until the kernel has subscribed it."""

@@ -136,7 +136,8 @@ SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", 
 
 # Environment variables a kernel may keep (names or prefixes); the rest (tokens, keys, proxies) go.
 KEPT_ENV_NAMES = {"PATH", "LANG", "LANGUAGE", "TZ", "TERM", "PYTHONHASHSEED", "PYTHONIOENCODING",
-                  "PYTHONUNBUFFERED", "PYTHONWARNINGS", "PYTHONPATH", "MPLBACKEND", "CUDA_VISIBLE_DEVICES"}
+                  "PYTHONUNBUFFERED", "PYTHONWARNINGS", "PYTHONPATH", "MPLBACKEND", "CUDA_VISIBLE_DEVICES",
+                  "LD_LIBRARY_PATH", "TOOLCHAIN_HOME"}  # the last two: CANN's set_env.sh on an Ascend machine
 KEPT_ENV_PREFIXES = ("LC_", "ASCEND_", "TORCH", "OMP_", "MKL_", "OPENBLAS_", "KMP_", "GLOO_", "NBGRADER_")
 # Not JPY_PARENT_PID: the kernel's parent is the sandbox, and ipykernel would exit when it sees a
 # different parent. The sandbox dies with the grader instead (PR_SET_PDEATHSIG).
@@ -292,6 +293,18 @@ def _bind(source: str, root: str, writable: bool = False) -> None:
         _mount(None, target, None, flags)
 
 
+def _accelerator_devices() -> list[str]:
+    """NPU (Ascend driver: davinci*, davinci_manager, devmm_svm, hisi_hdc) and GPU device nodes, if any.
+
+    On a real Ascend machine torch_npu in the kernel needs them; CANN itself lives under /usr/local.
+    """
+    names = []
+    for name in sorted(os.listdir("/dev")):
+        if name.startswith(("davinci", "nvidia")) or name in ("devmm_svm", "hisi_hdc", "svm0"):
+            names.append(name)
+    return names
+
+
 def _build_root(policy: dict, root: str, workdir: str, cwd: str) -> None:
     """The sandbox's file system, assembled in ``root`` (a fresh tmpfs) before pivot_root."""
     _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing we mount leaks back to the host
@@ -301,7 +314,7 @@ def _build_root(policy: dict, root: str, workdir: str, cwd: str) -> None:
     _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,{tmp_size}")
     os.makedirs(root + "/dev")
     _mount("tmpfs", root + "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=1m")
-    for device in ("null", "zero", "full", "random", "urandom", "tty"):
+    for device in ("null", "zero", "full", "random", "urandom", "tty", *_accelerator_devices()):
         if os.path.exists("/dev/" + device):
             open(root + "/dev/" + device, "w").close()
             try:
@@ -367,9 +380,18 @@ def _exit_code(status: int) -> int:
     return os.WEXITSTATUS(status)
 
 
-def _exec_kernel(command: list[str], env: dict) -> None:
+def _exec_kernel(command: list[str], env: dict, log: str | None = None) -> None:
     for number in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
         signal.signal(number, signal.SIG_DFL)
+    # The kernel must not hold the grader's stdout/stderr pipes: a process it leaves behind would
+    # keep them open and the grader would wait for it. Its own output (start-up errors) goes to a log.
+    target = os.open(log or os.devnull, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(target, 1)
+    os.dup2(target, 2)
+    os.close(target)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
     try:
         os.execve(command[0], command, env)
     except OSError as exc:
@@ -391,6 +413,7 @@ def _namespaced(policy: dict, command: list[str], workdir: str, cwd: str, scratc
             os.close(go_w)
             _die_with_parent()
             _unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
+            _die_with_parent()
             os.write(ready_w, b"1")
             if os.read(go_r, 1) != b"1":
                 os._exit(126)
@@ -407,6 +430,7 @@ def _namespaced(policy: dict, command: list[str], workdir: str, cwd: str, scratc
                 os.setgroups([])
             os.setresgid(SANDBOX_GID, SANDBOX_GID, SANDBOX_GID)
             os.setresuid(SANDBOX_UID, SANDBOX_UID, SANDBOX_UID)
+            _die_with_parent()  # again: changing the effective uid clears the parent-death signal
             os.chdir(cwd)
             home = "/tmp/home"
             os.makedirs(home, exist_ok=True)
@@ -415,7 +439,7 @@ def _namespaced(policy: dict, command: list[str], workdir: str, cwd: str, scratc
             kernel = os.fork()
             if kernel == 0:
                 os.setpgid(0, 0)  # its own process group: killpg(0) cannot reach the launcher
-                _exec_kernel(command, env)  # execve as uid 1000 drops every capability
+                _exec_kernel(command, env, policy.get("log"))  # execve as uid 1000 drops every capability
             _forward_signals(kernel)
             os._exit(_reap_until(kernel))
         except BaseException as exc:  # noqa: BLE001 - report any set-up failure, then exit
@@ -464,7 +488,7 @@ def _plain(policy: dict, command: list[str], cwd: str, scratch: str) -> int:
             _die_with_parent()
             os.chdir(cwd)
             _set_limits(policy["limits"], nproc_offset=offset)
-            _exec_kernel(command, env)
+            _exec_kernel(command, env, policy.get("log"))
         except BaseException as exc:  # noqa: BLE001
             print(f"sandbox: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
             os._exit(125)
@@ -497,6 +521,17 @@ def _wait(child: int, wall_seconds: float) -> int:
         time.sleep(0.05)
 
 
+def _report(policy: dict, code: int) -> int:
+    """A kernel that failed: the end of its own output, for the grader's log."""
+    log = policy.get("log")
+    if code not in (0, None) and log and os.path.isfile(log):
+        with open(log, errors="replace") as handle:
+            tail = handle.read()[-3000:].strip()
+        if tail:
+            print(f"sandbox: the kernel exited with status {code}; its last output:\n{tail}", file=sys.stderr, flush=True)
+    return code
+
+
 def launch(policy: dict, command: list[str]) -> int:
     """Run ``command`` (the kernel) under ``policy``; returns its exit code."""
     cwd = os.path.realpath(os.getcwd())
@@ -515,8 +550,8 @@ def launch(policy: dict, command: list[str]) -> int:
                 for name in os.listdir(path):
                     os.chown(os.path.join(path, name), owner, owner)
         if policy["isolation"] == "namespaces":
-            return _namespaced(policy, command, work, cwd, scratch)
-        return _plain(policy, command, work, scratch)
+            return _report(policy, _namespaced(policy, command, work, cwd, scratch))
+        return _report(policy, _plain(policy, command, work, scratch))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

@@ -1,0 +1,327 @@
+"""``ascend-lab autograde ASSIGNMENT --jobs N``: nbgrader autograde, N submissions at a time.
+
+nbgrader grades one submission after another, and on a 2-core machine most of a submission's time
+is one kernel importing torch on one core. This runs N ordinary ``nbgrader autograde`` processes
+side by side and keeps the instructor's gradebook exactly as one sequential run would leave it:
+
+1. the students with a submission in ``submitted/<student>/<assignment>/`` are dealt round-robin
+   into N shards (sorted, so the split is deterministic);
+2. each shard gets a throw-away *worker course*: the course's ``nbgrader_config.py``, the
+   assignment's source folder, a snapshot of the gradebook (SQLite's backup API) and only that
+   shard's submissions. ``nbgrader autograde ASSIGNMENT --force`` runs there, with the worker as
+   ``CourseDirectory.root`` and its own gradebook on the command line (so nothing a config file
+   says can point a worker at the real course);
+3. one writer - this process - copies what each worker's nbgrader wrote for its students into the
+   instructor's gradebook through nbgrader's :class:`~nbgrader.api.Gradebook` API (the student,
+   the submission and its timestamp, every grade's ``auto_score`` and ``needs_manual_grade``,
+   every comment's ``auto_comment``, each notebook's ``flagged`` mark and late penalty) and moves
+   the graded notebooks into ``autograded/``. Only one process ever writes to the SQLite file: no
+   "database is locked", no lost rows.
+
+With ``--jobs 1`` it is plain ``nbgrader autograde`` in the course directory. A test proves the two
+leave identical gradebooks (:func:`gradebook_rows`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sqlite3
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ascend_compat.errors import UserError
+
+DEFAULT_DIRECTORIES = {"source_directory": "source", "submitted_directory": "submitted",
+                       "autograded_directory": "autograded", "feedback_directory": "feedback"}
+
+
+@dataclass
+class CourseLayout:
+    """Where an nbgrader course keeps things (from its ``nbgrader_config.py``)."""
+
+    root: Path
+    source: Path
+    submitted: Path
+    autograded: Path
+    feedback: Path
+    db_path: Path
+    course_id: str
+
+    @classmethod
+    def read(cls, root: Path) -> "CourseLayout":
+        from ascend_compat.grading import course
+
+        root = Path(root).resolve()
+        if not (root / course.CONFIG_NAME).is_file():
+            raise UserError(f"{root} is not an nbgrader course directory (no {course.CONFIG_NAME}); "
+                            "make one with `ascend-lab course init DIR` or pass --course DIR")
+        config = course.read_config(root)[0].CourseDirectory
+        names = {key: config.get(key, default) for key, default in DEFAULT_DIRECTORIES.items()}
+        db_url = config.get("db_url", f"sqlite:///{root / 'gradebook.db'}")
+        if not db_url.startswith("sqlite:///"):
+            raise UserError(f"the gradebook {db_url} is not an SQLite file; parallel grading needs SQLite")
+        return cls(root, root / names["source_directory"], root / names["submitted_directory"],
+                   root / names["autograded_directory"], root / names["feedback_directory"],
+                   Path(db_url[len("sqlite:///"):]), config.get("course_id", "default_course"))
+
+    @property
+    def db_url(self) -> str:
+        return f"sqlite:///{self.db_path}"
+
+
+@dataclass
+class AutogradeResult:
+    """What a run graded, and the submissions nbgrader could not grade ({student: why})."""
+
+    assignment: str
+    students: list[str]
+    failed: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    jobs: int = 1
+
+
+def submitted_students(layout: CourseLayout, assignment: str) -> list[str]:
+    if not layout.submitted.is_dir():
+        return []
+    return sorted(path.name for path in layout.submitted.iterdir()
+                  if (path / assignment).is_dir() and not path.name.startswith("."))
+
+
+def _check_generated(layout: CourseLayout, assignment: str) -> None:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    if not layout.db_path.is_file():
+        raise UserError(f"no gradebook at {layout.db_path}: run `nbgrader generate_assignment {assignment}` first")
+    with Gradebook(layout.db_url, course_id=layout.course_id) as gradebook:
+        try:
+            gradebook.find_assignment(assignment)
+        except MissingEntry:
+            raise UserError(f"the gradebook has no assignment {assignment!r}: "
+                            f"run `nbgrader generate_assignment {assignment}` first") from None
+
+
+def _snapshot_gradebook(source: Path, target: Path) -> None:
+    """A consistent copy of an SQLite file, even if someone has it open (sqlite3 backup API)."""
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+
+
+def _copy_tree(source: Path, target: Path) -> None:
+    # symlinks=True copies a submitted symlink as a link (not what it points to); the sandbox then
+    # drops it from the kernel's working copy.
+    shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)
+
+
+def _nbgrader_args(assignment: str, worker: Path, log_level: str = "WARN") -> list[str]:
+    return ["autograde", assignment, "--force", f"--log-level={log_level}",
+            f"--CourseDirectory.root={worker}", f"--CourseDirectory.db_url=sqlite:///{worker / 'gradebook.db'}"]
+
+
+def _make_worker(layout: CourseLayout, assignment: str, students: list[str], worker: Path) -> None:
+    from ascend_compat.grading import course
+
+    worker.mkdir(parents=True)
+    shutil.copy2(layout.root / course.CONFIG_NAME, worker / course.CONFIG_NAME)
+    jupyter = layout.root / ".jupyter"
+    if jupyter.is_dir():  # the lab's own temporary courses keep their safety config there
+        _copy_tree(jupyter, worker / ".jupyter")
+    _copy_tree(layout.source / assignment, worker / layout.source.name / assignment)
+    _snapshot_gradebook(layout.db_path, worker / "gradebook.db")
+    for student in students:
+        _copy_tree(layout.submitted / student / assignment, worker / layout.submitted.name / student / assignment)
+
+
+def _run_nbgrader(args: list[str], cwd: Path, isolated_config: bool):
+    import subprocess
+    import sys
+
+    from ascend_compat.grading import course
+
+    env = course.nbgrader_environment(cwd) if isolated_config else dict(os.environ)
+    if not isolated_config:
+        env.setdefault("ASCEND_LAB_KERNEL_BACKEND", os.environ.get("ASCEND_COMPAT_BACKEND", ""))
+        env["ASCEND_COMPAT_BACKEND"] = "cpu"
+        env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
+    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True)
+
+
+def _failures(result, students: list[str]) -> dict[str, str]:
+    from ascend_compat.grading.autograde import _FAILED
+
+    if result.returncode == 0:
+        return {}
+    log = result.stdout + result.stderr
+    failed = {student: "nbgrader could not grade this submission (see its log)" for student in _FAILED.findall(log)}
+    if not failed:
+        tail = "\n".join(log.strip().splitlines()[-15:])
+        raise UserError(f"`nbgrader autograde` failed (exit {result.returncode}):\n{tail}")
+    return {student: why for student, why in failed.items() if student in students}
+
+
+def _merge(layout: CourseLayout, assignment: str, worker: Path, students: list[str]) -> None:
+    """Copy the worker's rows for ``students`` into the course gradebook (this is the only writer)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(f"sqlite:///{worker / 'gradebook.db'}", course_id=layout.course_id) as source, \
+            Gradebook(layout.db_url, course_id=layout.course_id) as target:
+        for student in students:
+            try:
+                submission = source.find_submission(assignment, student)
+            except MissingEntry:
+                continue  # nbgrader stopped before creating it; a sequential run would not have it either
+            target.update_or_create_student(student)
+            kwargs = {"timestamp": submission.timestamp} if submission.timestamp is not None else {}
+            target.update_or_create_submission(assignment, student, **kwargs)
+            for notebook in submission.notebooks:
+                into = target.find_submission_notebook(notebook.name, assignment, student)
+                into.flagged = notebook.flagged
+                into.late_submission_penalty = notebook.late_submission_penalty
+                for grade in notebook.grades:
+                    row = target.find_grade(grade.name, notebook.name, assignment, student)
+                    row.auto_score, row.needs_manual_grade = grade.auto_score, grade.needs_manual_grade
+                for comment in notebook.comments:
+                    row = target.find_comment(comment.name, notebook.name, assignment, student)
+                    row.auto_comment = comment.auto_comment
+            target.db.commit()
+    for student in students:
+        graded = worker / layout.autograded.name / student / assignment
+        destination = layout.autograded / student / assignment
+        if destination.exists():
+            shutil.rmtree(destination)  # what --force does in a sequential run
+        if graded.is_dir():
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(graded), destination)
+
+
+def autograde_course(course_dir: Path | str, assignment: str, jobs: int = 1,
+                     students: list[str] | None = None, isolated_config: bool = False) -> AutogradeResult:
+    """Autograde ``assignment`` in the nbgrader course ``course_dir`` with ``jobs`` nbgrader processes.
+
+    ``students`` restricts the run (default: every student with a submission). ``isolated_config``
+    ignores ``~/.jupyter`` (the lab's temporary courses use it); instructors' runs read it, as
+    nbgrader does.
+    """
+    if jobs < 1:
+        raise UserError(f"--jobs {jobs}: use 1 or more")
+    layout = CourseLayout.read(Path(course_dir))
+    if not (layout.source / assignment).is_dir():
+        raise UserError(f"{layout.source / assignment} does not exist: {assignment!r} is not an assignment of this course")
+    _check_generated(layout, assignment)
+    everyone = submitted_students(layout, assignment)
+    chosen = everyone if students is None else sorted(students)
+    missing = sorted(set(chosen) - set(everyone))
+    if missing:
+        raise UserError(f"no submission of {assignment} for {', '.join(missing)} in {layout.submitted}")
+    result = AutogradeResult(assignment, chosen, jobs=min(jobs, max(1, len(chosen))))
+    start = time.perf_counter()
+    if not chosen:
+        return result
+    if result.jobs == 1 and students is None:
+        run = _run_nbgrader(["autograde", assignment, "--force", "--log-level=WARN"], layout.root, isolated_config)
+        result.failed = _failures(run, chosen)
+    else:
+        shards = [chosen[index::result.jobs] for index in range(result.jobs)]
+        with tempfile.TemporaryDirectory(prefix="ascend-lab-autograde-") as tmp:
+            workers = [Path(tmp) / f"worker-{index}" for index in range(len(shards))]
+            for worker, shard in zip(workers, shards):
+                _make_worker(layout, assignment, shard, worker)
+            runs: dict[int, object] = {}
+
+            def grade(index: int) -> None:
+                runs[index] = _run_nbgrader(_nbgrader_args(assignment, workers[index]), workers[index], isolated_config)
+
+            threads = [threading.Thread(target=grade, args=(index,)) for index in range(len(shards))]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            for index, shard in enumerate(shards):  # one writer, in shard order
+                result.failed.update(_failures(runs[index], shard))
+                _merge(layout, assignment, workers[index], shard)
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def gradebook_rows(db_path: Path | str, assignment: str) -> list[tuple]:
+    """Everything autograding writes for ``assignment``, as sorted plain tuples (no row ids).
+
+    Two gradebooks with equal rows hold the same grading results; used to prove the parallel
+    run equals the sequential one.
+    """
+    from nbgrader.api import Gradebook
+
+    rows = []
+    with Gradebook(f"sqlite:///{db_path}") as gradebook:
+        for student in gradebook.students:
+            rows.append(("student", student.id, student.first_name, student.last_name, student.email,
+                         student.lms_user_id))
+        for submission in gradebook.find_assignment(assignment).submissions:
+            who = submission.student.id
+            rows.append(("submission", who, str(submission.timestamp), str(submission.extension)))
+            for notebook in submission.notebooks:
+                rows.append(("notebook", who, notebook.name, bool(notebook.flagged), notebook.late_submission_penalty))
+                rows += [("grade", who, notebook.name, grade.name, grade.auto_score, grade.manual_score,
+                          grade.extra_credit, bool(grade.needs_manual_grade)) for grade in notebook.grades]
+                rows += [("comment", who, notebook.name, comment.name, comment.auto_comment, comment.manual_comment)
+                         for comment in notebook.comments]
+    return sorted(rows, key=repr)
+
+
+def score_table(db_path: Path | str, assignment: str, students: list[str]) -> list[tuple[str, float, float, bool]]:
+    """(student, points, max points, flagged) per student, from the gradebook."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    table = []
+    with Gradebook(f"sqlite:///{db_path}") as gradebook:
+        max_points = float(gradebook.find_assignment(assignment).max_score)
+        for student in students:
+            try:
+                submission = gradebook.find_submission(assignment, student)
+            except MissingEntry:
+                table.append((student, 0.0, max_points, False))
+                continue
+            flagged = any(notebook.flagged for notebook in submission.notebooks)
+            table.append((student, float(submission.score or 0.0), max_points, flagged))
+    return table
+
+
+# --- the command -----------------------------------------------------------------------------------
+
+def run(args: argparse.Namespace) -> int:
+    course_dir = Path(args.course) if args.course else Path.cwd()
+    result = autograde_course(course_dir, args.assignment, jobs=args.jobs, students=args.student or None)
+    layout = CourseLayout.read(course_dir)
+    print(f"graded {len(result.students)} submission(s) of {result.assignment} with {result.jobs} "
+          f"nbgrader process(es) in {result.seconds:.1f} s")
+    rows = score_table(layout.db_path, result.assignment, result.students)
+    width = max([len("student")] + [len(row[0]) for row in rows])
+    print(f"  {'student':<{width}}  score")
+    for student, points, max_points, flagged in rows:
+        notes = []
+        if flagged:
+            notes.append("flagged for review (see the notice in its autograded notebook)")
+        if student in result.failed:
+            notes.append(result.failed[student])
+        print(f"  {student:<{width}}  {points:g} / {max_points:g}  {'; '.join(notes)}".rstrip())
+    print(f"gradebook: {layout.db_path}")
+    return 1 if result.failed else 0
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "autograde", help="nbgrader autograde of an assignment, several submissions at a time",
+        description="Run nbgrader autograde on every submission of ASSIGNMENT in an nbgrader course "
+                    "directory, with N nbgrader processes side by side, and write all results into "
+                    "the course's gradebook (the same results as one sequential nbgrader autograde).")
+    parser.add_argument("assignment", metavar="ASSIGNMENT", help="the assignment to grade, e.g. level0_inference")
+    parser.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1,
+                        help="submissions graded at a time (default: the number of CPU cores)")
+    parser.add_argument("--course", metavar="DIR", help="the nbgrader course directory (default: the current directory)")
+    parser.add_argument("--student", action="append", metavar="ID", help="grade only this student (repeatable)")
+    parser.set_defaults(func=run)
