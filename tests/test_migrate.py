@@ -151,6 +151,40 @@ def test_parallel_jobs_give_the_same_findings():
     assert [f.as_dict() for f in one] == [f.as_dict() for f in two] and len(one) > 30
 
 
+# Layouts where a position is easy to get wrong: CRLF and tab indentation, non-ASCII text, decorators and
+# comments before a def, parentheses, `;`, every compound statement, f-strings, repeated text on a line.
+TRICKY_LAYOUTS = [
+    "import torch\r\nx = torch.zeros(2, device='cuda')\r\nif True:\r\n\ty = x.cuda()\r\n",
+    "import torch\nclass A:\n\tdef f(self):\n\t\tif x:\n\t\t\treturn torch.cuda.synchronize()\n\t\telif y:\n\t\t\t  z = 'cuda:0'\n",
+    "import torch\ns = 'ünïcödé'; t = torch.ones(2).cuda(); u = \"cuda\"\n",
+    "import torch\n\n# c\n@torch.jit.script\n\n@deco(\n  'cuda')\ndef f(x='cuda'):\n    return x.cuda()\n",
+    "import torch\nx = (torch.cuda\n     .synchronize)()\ny = ( 'cuda' )\nz = ((a.cuda()))\n",
+    "import torch; torch.cuda.synchronize(); x = 'cuda'\nif a: b = 'nccl'; c = x.cuda()\n",
+    "import torch\ntry:\n    x.cuda()\nexcept E as e:\n    'cuda'\nelse:\n    y = 'cuda:1'\nfinally:\n"
+    "    torch.cuda.empty_cache()\nwhile 1:\n    pass\nelse:\n    'nccl'\nfor i in x.cuda():\n    y = i.cuda() or 'cuda'\n",
+    "import torch\nd = f'cuda:{r}'\ne = f\"cuda\"\nwith torch.cuda.amp.autocast(): y = x.cuda(); z = x.cuda()\n",
+    "import torch\ndef g(\n    a='cuda',\n    b=torch.cuda.current_device(),\n):\n    s = '''\n    cuda\n    ''' + \"cuda\"\n"
+    "    return x.cuda(\n    ).cuda()\n",
+]
+
+
+@pytest.mark.parametrize("code", TRICKY_LAYOUTS + [p.read_text() for p in sorted(CORPUS.glob("*.py"))])
+def test_positions_are_libcsts_position_provider_ones(code, monkeypatch):
+    """The analyzer locates findings without libcst's whole-file PositionProvider; its fallback uses it.
+    Both must agree on every finding."""
+    from ascend_compat.migrate import analyzer
+
+    fast = [(f.line, f.column, f.rule, f.message) for f in analyze_source(code)]
+    assert fast
+
+    def unpaired(*args):
+        raise analyzer._Unpaired
+
+    monkeypatch.setattr(analyzer, "_locate_by_text", lambda module, code, located: located)
+    monkeypatch.setattr(analyzer, "_Statements", unpaired)
+    assert fast == [(f.line, f.column, f.rule, f.message) for f in analyze_source(code)]
+
+
 RUNNER = textwrap.dedent('''
     import runpy, sys, traceback
     mode = sys.argv[1]

@@ -10,10 +10,11 @@ The run-time counterpart is ``import ascend_compat.transfer_to_npu``.
 
 from __future__ import annotations
 
+import gc
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
-from ascend_compat.migrate.analyzer import TRIGGERS, Finding, analyze, analyze_source
+from ascend_compat.migrate.analyzer import Finding, analyze, analyze_source, prepare
 from ascend_compat.migrate.rewriter import RewriteResult, rewrite_source
 from ascend_compat.migrate.rules import RULES
 from ascend_compat.migrate.sources import Skipped, discover, read_sources
@@ -59,9 +60,15 @@ def analyze_paths(paths, jobs: int = 1) -> Report:
     files, skipped = discover(paths)
     report = Report(files=len(files), skipped=list(skipped))
     if jobs > 1 and len(files) > 1:
-        TRIGGERS.search("")  # build the operator-name pattern once, before the workers fork
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            results = list(pool.map(analyze_file, files, chunksize=max(1, len(files) // (jobs * 8))))
+        prepare()  # build the tables once, before the workers fork
+        # The forked workers inherit this process's objects (torch among them): frozen, their
+        # garbage collector leaves them alone instead of scanning them (and copying their pages).
+        gc.freeze()
+        try:
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                results = list(pool.map(analyze_file, files, chunksize=max(1, len(files) // (jobs * 8))))
+        finally:
+            gc.unfreeze()
     else:
         results = [analyze_file(f) for f in files]
     for findings, skip in results:
