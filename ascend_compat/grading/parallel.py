@@ -166,10 +166,15 @@ def _failures(result, students: list[str]) -> dict[str, str]:
 
 def _merge(layout: CourseLayout, assignment: str, worker: Path, students: list[str]) -> None:
     """Copy the worker's rows for ``students`` into the course gradebook (this is the only writer)."""
+    import warnings
+
     from nbgrader.api import Gradebook, MissingEntry
+    from sqlalchemy.exc import SAWarning
 
     with Gradebook(f"sqlite:///{worker / 'gradebook.db'}", course_id=layout.course_id) as source, \
-            Gradebook(layout.db_url, course_id=layout.course_id) as target:
+            Gradebook(layout.db_url, course_id=layout.course_id) as target, warnings.catch_warnings():
+        # nbgrader's add_submission trips SQLAlchemy 2's autoflush warnings (as in nbgrader autograde itself)
+        warnings.simplefilter("ignore", SAWarning)
         for student in students:
             try:
                 submission = source.find_submission(assignment, student)
