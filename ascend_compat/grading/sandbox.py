@@ -503,15 +503,18 @@ def _owner(path: str) -> int | None:
 
 
 def _wait(child: int, wall_seconds: float) -> int:
-    """Wait for the sandbox; kill it (and, in namespace mode, everything in it) at the time limit."""
+    """Wait for the sandbox; kill it (and, in namespace mode, everything in it) at the time limit,
+    or as soon as the grader that started it is gone (nbgrader killed: no kernel may linger)."""
     deadline = time.monotonic() + wall_seconds
+    grader = os.getppid()
     while True:
         pid, status = os.waitpid(child, os.WNOHANG)
         if pid:
             return _exit_code(status)
-        if time.monotonic() > deadline:
-            print(f"sandbox: time limit of {wall_seconds:g} s for this notebook reached; kernel killed",
-                  file=sys.stderr, flush=True)
+        orphaned = os.getppid() != grader
+        if orphaned or time.monotonic() > deadline:
+            why = "the grader is gone" if orphaned else f"time limit of {wall_seconds:g} s for this notebook reached"
+            print(f"sandbox: {why}; kernel killed", file=sys.stderr, flush=True)
             try:
                 os.kill(child, signal.SIGKILL)
             except ProcessLookupError:
