@@ -383,15 +383,16 @@ def _exit_code(status: int) -> int:
 def _exec_kernel(command: list[str], env: dict, log: str | None = None) -> None:
     for number in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
         signal.signal(number, signal.SIG_DFL)
-    # The kernel must not hold the grader's stdout/stderr pipes: a process it leaves behind would
-    # keep them open and the grader would wait for it. Its own output (start-up errors) goes to a log.
-    target = os.open(log or os.devnull, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    os.dup2(target, 1)
-    os.dup2(target, 2)
-    os.close(target)
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    os.close(null)
+    if log:
+        # A kernel must not hold the grader's stdout/stderr pipes: a process it leaves behind would
+        # keep them open and the grader would wait for it. Its own output (start-up errors) goes to a log.
+        target = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.dup2(target, 1)
+        os.dup2(target, 2)
+        os.close(target)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
     try:
         os.execve(command[0], command, env)
     except OSError as exc:
