@@ -9,6 +9,10 @@ For each call :func:`run` does what a real device runtime does, in order:
 4. wrap the results as NPU tensors, count new device memory (:mod:`.memory`) and advance the
    device clock with the operator's modelled cost (:mod:`.timeline`).
 
+Every operator pays for this path, so it is kept lean (see ``benchmarks/bench_sim.py``): the facts
+about an operator are worked out once (:func:`op_policy.info`), the arguments are unwrapped in one
+pass, and a lone tensor result is wrapped without the general recursion.
+
 Factory functions (``torch.randn(..., device="npu")``) have no NPU tensor to dispatch on, so
 PyTorch sends them to the PrivateUse1 fallback registered in :mod:`.registration`, which calls
 :func:`run_factory`.
@@ -24,6 +28,7 @@ import torch
 
 from ascend_compat.sim import memory, op_policy, pinned, random, timeline
 from ascend_compat.sim.config import CONFIG
+from ascend_compat.sim.op_policy import _INFO  # operator -> OpInfo, filled by op_policy.info
 
 BACKEND = "npu"
 _CPU = torch.device("cpu")
@@ -84,7 +89,7 @@ def resolve_index(device=None) -> int:
 # ---------------------------------------------------------------------------------------------
 def wrap(cpu: torch.Tensor, index: int, fresh: bool = True):
     """Make an NPU tensor around ``cpu``; ``fresh`` means its storage may be new device memory."""
-    out = NPUTensor(cpu, index)
+    out = NPUTensor._make(cpu, index)
     if fresh:
         memory.track(out, cpu, index)
     return out
@@ -109,52 +114,78 @@ def _adopt_thread_settings() -> None:
 
 
 def run(func, args, kwargs):
-    """Run one operator that has at least one NPU tensor among its arguments."""
+    """Run one operator that has at least one NPU tensor among its arguments.
+
+    This runs for every operator, so it is written for speed: one pass over the arguments, no
+    closures, and the per-operator facts (:class:`~ascend_compat.sim.op_policy.OpInfo`) looked up
+    once and cached."""
     if not THREAD_STATE.threads_set:
         _adopt_thread_settings()
-    info = op_policy.info(func)
-    if info.no_op:
-        return None
-    if info.name == "_has_compatible_shallow_copy_type":
-        # Module.to() asks this to decide between `param.data = new` and a new Parameter: an
-        # NPU tensor and a CPU tensor are different TensorImpls on a real backend too.
-        return isinstance(args[0], NPUTensor) == isinstance(args[1], NPUTensor)
-    if info.collective:
-        # c10d collectives pick the process-group backend by device type: let them reach the
-        # simulated HCCL backend (sim/hccl.py) with the NPU tensors themselves.
-        with torch._C._ExcludeDispatchKeyGuard(_PYTHON_KEYS):
-            return func(*args, **kwargs)
+    info = _INFO.get(func)
+    if info is None:
+        info = op_policy.info(func)
+    if info.special:
+        return _run_special(info, func, args, kwargs)
+    # 1. the device, and the CPU tensors inside the NPU ones
     index = -1
-    inputs = {}  # id(cpu tensor) -> the tensor to return when an op returns its input (in-place ops)
+    aliases = []  # (cpu tensor, what to return if the op returns it): in-place and out= ops
     mixed_cpu = None
-
-    def unwrap(a):
-        nonlocal index, mixed_cpu
+    cpu_args = []
+    for a in args:
         if isinstance(a, NPUTensor):
             if index == -1:
                 index = a._index
             elif a._index != index and not info.cross_device:
                 raise _mixed_device_error(f"npu:{index}", f"npu:{a._index}")
             inner = a._cpu
-            inputs[id(inner)] = a
-            return inner
-        if isinstance(a, torch.Tensor):
-            inputs[id(a)] = a
-            if a.dim() > 0 and mixed_cpu is None:
+            aliases.append((inner, a))
+            cpu_args.append(inner)
+        elif isinstance(a, torch.Tensor):
+            aliases.append((a, a))
+            if mixed_cpu is None and a.dim() > 0:
                 mixed_cpu = a
-        return a
-
-    cpu_args = []
-    for a in args:
-        if isinstance(a, (list, tuple)):
-            cpu_args.append(type(a)(unwrap(x) for x in a))
+            cpu_args.append(a)
+        elif type(a) is list or type(a) is tuple:
+            items = []
+            for x in a:
+                if isinstance(x, NPUTensor):
+                    if index == -1:
+                        index = x._index
+                    elif x._index != index and not info.cross_device:
+                        raise _mixed_device_error(f"npu:{index}", f"npu:{x._index}")
+                    aliases.append((x._cpu, x))
+                    items.append(x._cpu)
+                else:
+                    if isinstance(x, torch.Tensor):
+                        aliases.append((x, x))
+                        if mixed_cpu is None and x.dim() > 0:
+                            mixed_cpu = x
+                    items.append(x)
+            cpu_args.append(type(a)(items))
         else:
-            cpu_args.append(unwrap(a))
-    cpu_kwargs = {k: unwrap(v) for k, v in kwargs.items()} if kwargs else {}
+            cpu_args.append(a)
+    if kwargs:
+        cpu_kwargs = {}
+        for key, value in kwargs.items():
+            if isinstance(value, NPUTensor):
+                if index == -1:
+                    index = value._index
+                elif value._index != index and not info.cross_device:
+                    raise _mixed_device_error(f"npu:{index}", f"npu:{value._index}")
+                aliases.append((value._cpu, value))
+                value = value._cpu
+            elif isinstance(value, torch.Tensor):
+                aliases.append((value, value))
+                if mixed_cpu is None and value.dim() > 0:
+                    mixed_cpu = value
+            cpu_kwargs[key] = value
+    else:
+        cpu_kwargs = {}
 
     if mixed_cpu is not None and not info.cross_device:
         raise _mixed_device_error(f"npu:{index}", "cpu")
 
+    # 2. where the result goes (an explicit device= may send it elsewhere or to the host)
     target = index
     device = cpu_kwargs.get("device")
     if device is not None:
@@ -168,10 +199,12 @@ def run(func, args, kwargs):
             target = None  # result goes to the host
     if cpu_kwargs.get("pin_memory"):
         cpu_kwargs["pin_memory"] = False
-
     if info.takes_generator and cpu_kwargs.get("generator") is None:
         cpu_kwargs["generator"] = random.generator(index)
-    op_policy.check(info, cpu_args, cpu_kwargs, index)
+
+    # 3. what the NPU allows, the computation, its cost; 4. the results as NPU tensors
+    if info.checked:
+        op_policy.check(info, cpu_args, cpu_kwargs, index)
     if info.name in random.DRAWS_FROM_DEFAULT_GENERATOR:
         out = random.call_with_device_generator(index, func, cpu_args, cpu_kwargs)
     elif info.name in FLOAT16_VIA_FLOAT32 and _has_float16(cpu_args):
@@ -179,10 +212,30 @@ def run(func, args, kwargs):
     else:
         out = func(*cpu_args, **cpu_kwargs)
     timeline.record(info, index, cpu_args, out, to_host=target is None)
-
     if target is None:
         return out
-    return _wrap_outputs(out, target, inputs)
+    if type(out) is torch.Tensor:  # the common case: one fresh (or in-place) tensor
+        for inner, outer in aliases:
+            if inner is out:
+                return outer
+        wrapper = NPUTensor._make(out, target)
+        memory.track(wrapper, out, target)
+        return wrapper
+    return _wrap_outputs(out, target, aliases)
+
+
+def _run_special(info, func, args, kwargs):
+    """Operators that are not computed like the others."""
+    if info.no_op:
+        return None
+    if info.name == "_has_compatible_shallow_copy_type":
+        # Module.to() asks this to decide between `param.data = new` and a new Parameter: an
+        # NPU tensor and a CPU tensor are different TensorImpls on a real backend too.
+        return isinstance(args[0], NPUTensor) == isinstance(args[1], NPUTensor)
+    # c10d collectives pick the process-group backend by device type: let them reach the
+    # simulated HCCL backend (sim/hccl.py) with the NPU tensors themselves.
+    with torch._C._ExcludeDispatchKeyGuard(_PYTHON_KEYS):
+        return func(*args, **kwargs)
 
 
 # Matrix and convolution operators in float16: the NPU's cube unit multiplies float16 inputs and
@@ -207,14 +260,14 @@ def _float16_via_float32(func, args, kwargs):
     return type(out)(o.to(torch.float16) if isinstance(o, torch.Tensor) else o for o in out)
 
 
-def _wrap_outputs(out, index, inputs):
+def _wrap_outputs(out, index, aliases):
     if isinstance(out, torch.Tensor):
-        same = inputs.get(id(out))
-        if same is not None:
-            return same
+        for inner, outer in aliases:
+            if inner is out:
+                return outer
         return wrap(out, index)
     if isinstance(out, (tuple, list)):
-        return type(out)(_wrap_outputs(o, index, inputs) for o in out)
+        return type(out)(_wrap_outputs(o, index, aliases) for o in out)
     return out
 
 
@@ -263,7 +316,7 @@ def run_factory(func, args, kwargs):
     # pageable host memory blocks the host during the copy; pinned + non_blocking does not
     blocking = not (kwargs.get("non_blocking") and args and isinstance(args[0], torch.Tensor) and pinned.is_pinned(args[0]))
     timeline.record(info, index, args, out, from_host=info.host_to_device, blocking=blocking)
-    return _wrap_outputs(out, index, {})
+    return _wrap_outputs(out, index, [])
 
 
 def copy_between_npus(src, target: int):

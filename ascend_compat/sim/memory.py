@@ -91,8 +91,8 @@ def _out_of_memory(index: int, block: int) -> torch.OutOfMemoryError:
 
 def allocate(index: int, nbytes: int) -> int:
     """Account one allocation of ``nbytes`` on ``npu:index``; returns the block size used."""
-    mem = device(index)
-    block = _block(nbytes)
+    mem = _DEVICES.get(index) or device(index)
+    block = BLOCK if nbytes <= BLOCK else -(-nbytes // BLOCK) * BLOCK  # _block(), inlined (every tensor)
     if mem.cached_free >= block:
         mem.cached_free -= block
     else:
@@ -117,7 +117,7 @@ def allocate(index: int, nbytes: int) -> int:
 
 
 def free(index: int, block: int) -> None:
-    mem = device(index)
+    mem = _DEVICES.get(index) or device(index)
     mem.allocated -= block
     mem.allocations -= 1
     mem.free_total += 1
@@ -134,25 +134,21 @@ def check_fits(index: int, nbytes: int) -> None:
         raise _out_of_memory(index, block)
 
 
-def _release(ptr: int) -> None:
-    record = _STORAGES.get(ptr)
-    if record is None:
-        return
-    record[2] -= 1
-    if record[2] == 0:
-        del _STORAGES[ptr]
-        free(record[0], record[1])
-
-
 # live NPU tensor (by weak reference) -> the storage it counts; a weak reference with a callback
 # is much cheaper than weakref.finalize, and this runs for every tensor an operator creates.
 _LIVE: dict = {}
+_ref = weakref.ref
 
 
 def _on_death(ref) -> None:
     ptr = _LIVE.pop(ref, None)
     if ptr is not None:
-        _release(ptr)
+        record = _STORAGES.get(ptr)  # the storage loses one wrapper; the last one frees its block
+        if record is not None:
+            record[2] -= 1
+            if record[2] == 0:
+                del _STORAGES[ptr]
+                free(record[0], record[1])
 
 
 def track(wrapper, cpu: torch.Tensor, index: int) -> None:
@@ -167,7 +163,7 @@ def track(wrapper, cpu: torch.Tensor, index: int) -> None:
     if record is None or record[0] != index:
         record = _STORAGES[ptr] = [index, allocate(index, nbytes), 0]
     record[2] += 1
-    ref = weakref.ref(wrapper, _on_death)
+    ref = _ref(wrapper, _on_death)
     _LIVE[ref] = ptr
     wrapper._memory_ref = ref
 

@@ -65,6 +65,8 @@ class OpInfo:
     takes_generator: bool  # random operators: draw from the NPU's own generator
     collective: bool       # c10d (torch.distributed) operators
     no_op: bool            # nothing to do on the simulator
+    special: bool          # not computed like the others (no_op, collective, a shallow-copy query)
+    checked: bool          # check() has something to look at (float64 kernels, missing operators)
 
 
 _INFO: dict = {}
@@ -112,6 +114,8 @@ def info(func) -> OpInfo:
             takes_generator=any(a.name == "generator" for a in schema.arguments),
             collective=namespace == "c10d",
             no_op=name in NO_OP,
+            special=name in NO_OP or namespace == "c10d" or name == "_has_compatible_shallow_copy_type",
+            checked=name in FLOAT64_UNSUPPORTED or not supported,
         )
     return found
 

@@ -22,6 +22,7 @@ from ascend_compat.sim import dispatch, memory
 
 BACKEND = "npu"
 _CXX_DEVICE = torch.device(BACKEND, 0)
+_make_wrapper_subclass = torch.Tensor._make_wrapper_subclass
 
 
 class NPUTensor(torch.Tensor):
@@ -32,22 +33,20 @@ class NPUTensor(torch.Tensor):
 
     @staticmethod
     def __new__(cls, cpu: torch.Tensor, index: int):
-        self = torch.Tensor._make_wrapper_subclass(
-            cls,
-            cpu.size(),
-            strides=cpu.stride(),
-            storage_offset=cpu.storage_offset(),
-            dtype=cpu.dtype,
-            layout=cpu.layout,
-            device=_CXX_DEVICE,
-            requires_grad=False,
-        )
-        self._cpu = cpu
-        self._index = index
-        return self
+        return cls._make(cpu, index)
 
     def __init__(self, cpu: torch.Tensor, index: int):
         pass
+
+    @classmethod
+    def _make(cls, cpu: torch.Tensor, index: int) -> "NPUTensor":
+        """The outer tensor around ``cpu`` (what ``NPUTensor(cpu, index)`` does, without the
+        __new__/__init__ calls: the simulator makes one per operator result)."""
+        self = _make_wrapper_subclass(cls, cpu.size(), strides=cpu.stride(), storage_offset=cpu.storage_offset(),
+                                      dtype=cpu.dtype, layout=cpu.layout, device=_CXX_DEVICE, requires_grad=False)
+        self._cpu = cpu
+        self._index = index
+        return self
 
     # ``param.data`` / ``param.data = new`` (Module.half(), .to(dtype), optimizers' in-place tricks):
     # keep the Python-side data in step with the C++ metadata PyTorch swaps underneath.
