@@ -328,3 +328,21 @@ def test_memory_fraction_is_of_the_whole_device(sim):
     assert torch.npu.get_device_properties(0).total_memory == total // 2
     torch.npu.set_per_process_memory_fraction(1.0)
     assert torch.npu.get_device_properties(0).total_memory == total
+
+
+def test_inference_mode_charges_convolutions_and_linears_as_under_no_grad(sim):
+    """Under inference_mode conv2d/linear reach the device whole; they cost what they compute."""
+    from ascend_compat.sim import measure
+
+    sim.configure(soc="Ascend310P3")  # compute-bound for a small CNN, so a mis-charged conv shows
+    model = torch.nn.Sequential(torch.nn.Conv2d(16, 64, 3, padding=1), torch.nn.ReLU(), torch.nn.Flatten(),
+                                torch.nn.Linear(64 * 16 * 16, 256)).npu()
+    x = torch.randn(64, 16, 16, 16).npu()
+    figures = {}
+    for name, mode in (("no_grad", torch.no_grad), ("inference_mode", torch.inference_mode)):
+        with mode():
+            model(x)
+            with measure() as measured:
+                model(x)
+        figures[name] = measured.elapsed_ms
+    assert figures["inference_mode"] == pytest.approx(figures["no_grad"], rel=0.05), figures

@@ -52,6 +52,13 @@ HALF = (torch.float16, torch.bfloat16)
 # Bare allocations: the caching allocator hands out memory on the host, nothing runs on the device.
 ALLOCATION_ONLY = frozenset({"empty", "empty_strided", "empty_like", "new_empty", "new_empty_strided"})
 MATMUL = {"mm", "addmm", "bmm", "baddbmm", "addbmm", "mv", "addmv", "dot", "vdot"}
+# Composite operators PyTorch decomposes only when autograd records them: under
+# ``torch.inference_mode()`` they reach the device whole, and are charged as what they compute.
+COMPOSITE_MATMUL = {"linear", "matmul"}
+COMPOSITE_CONVOLUTION = {"conv1d", "conv2d", "conv3d"}
+COMPOSITE_TRANSPOSED = {"conv_transpose1d", "conv_transpose2d", "conv_transpose3d"}
+HEAVY = frozenset(MATMUL | COMPOSITE_MATMUL | COMPOSITE_CONVOLUTION | COMPOSITE_TRANSPOSED
+                  | {"convolution", "convolution_backward"})
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,15 @@ def flops(name: str, args, out) -> float:
             k = a.shape[-1] if a.dim() else 1
             result = _first_tensor(out)
             return 2.0 * (result.numel() if result is not None else 1) * k
+    if name in COMPOSITE_MATMUL and isinstance(args[0], torch.Tensor):
+        result = _first_tensor(out)  # linear(x, W) and matmul(a, b) both reduce over x's last dim
+        k = args[0].shape[-1] if args[0].dim() else 1
+        return 2.0 * (result.numel() if result is not None else 1) * k
+    if name in COMPOSITE_CONVOLUTION and isinstance(args[1], torch.Tensor):
+        result = _first_tensor(out)
+        return 2.0 * (result.numel() if result is not None else 0) * math.prod(args[1].shape[1:])
+    if name in COMPOSITE_TRANSPOSED and isinstance(args[1], torch.Tensor):
+        return 2.0 * args[0].numel() * math.prod(args[1].shape[1:])
     if name == "convolution" and isinstance(args[1], torch.Tensor):
         weight, result = args[1], _first_tensor(out)
         transposed = bool(args[6]) if len(args) > 6 else False
@@ -115,7 +131,7 @@ def flops(name: str, args, out) -> float:
 def estimate(name: str, args, out, spec) -> Cost:
     """The device time of one operator on the SoC described by ``spec``."""
     moved = _nbytes(args) + _nbytes(out)
-    heavy = name in MATMUL or name.startswith("convolution")
+    heavy = name in HEAVY
     if not heavy:  # the common case, kept cheap: one operation per output element
         result = out if isinstance(out, torch.Tensor) else _first_tensor(out)
         f = float(result.numel()) if result is not None else 0.0
