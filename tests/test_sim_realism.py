@@ -165,3 +165,16 @@ def test_configure_rejects_bad_values(sim):
         sim.configure(colour="red")
     with pytest.raises(UserError, match="Ascend"):
         sim.configure(soc="Ascend9000")
+
+
+def test_compile_mode_default_follows_the_soc_until_set(sim, monkeypatch):
+    from ascend_compat.sim import npu_module
+
+    monkeypatch.setitem(npu_module._COMPILE_MODE, "jit_compile", None)
+    assert torch.npu.is_jit_compile_false(), "Atlas A2 (Ascend910B2) runs binary kernels by default"
+    sim.configure(soc="Ascend910A")
+    assert not torch.npu.is_jit_compile_false(), "Atlas training products (910A) compile online by default"
+    torch.npu.set_compile_mode(jit_compile=False)
+    assert torch.npu.is_jit_compile_false()
+    torch.npu.set_compile_mode(jit_compile=True)
+    assert not torch.npu.is_jit_compile_false()

@@ -248,7 +248,11 @@ default_generators = _random.GENERATORS
 
 
 # -- compilation mode ------------------------------------------------------------------------------
-_COMPILE_MODE = {"jit_compile": False}
+# None until set_compile_mode() is called: then the SoC's default applies. Atlas training (910A) and
+# inference (310P) products default to jit_compile=True (online compilation), Atlas A2/A3 (910B,
+# 910_93) to binary kernels (Ascend/op-plugin docs/context/（beta）torch_npu-npu-set_compile_mode.md).
+_COMPILE_MODE: dict[str, bool | None] = {"jit_compile": None}
+_BINARY_BY_DEFAULT = ("Ascend910B", "Ascend910_93")
 
 
 def set_compile_mode(jit_compile: bool = False) -> None:
@@ -257,7 +261,11 @@ def set_compile_mode(jit_compile: bool = False) -> None:
 
 
 def is_jit_compile_false() -> bool:
-    return not _COMPILE_MODE["jit_compile"]
+    """True when operators run as pre-built binary kernels (``jit_compile=False``)."""
+    chosen = _COMPILE_MODE["jit_compile"]
+    if chosen is None:
+        return _soc().name.startswith(_BINARY_BY_DEFAULT)
+    return not chosen
 
 
 # -- more of torch_npu's public API -----------------------------------------------------------------
