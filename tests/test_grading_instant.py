@@ -27,6 +27,12 @@ def solved():
 
 
 @pytest.fixture(autouse=True)
+def learner_home(tmp_path, monkeypatch):
+    """check() records progress: into a throw-away home, not the tester's ~/.ascend_lab."""
+    monkeypatch.setenv("ASCEND_LAB_HOME", str(tmp_path / "home"))
+
+
+@pytest.fixture(autouse=True)
 def folded_hints():
     instant.reset_hints()
     yield
