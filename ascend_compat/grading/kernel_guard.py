@@ -8,9 +8,11 @@ transformer that skips or swallows the failing assertion, redirect ``sys.stdout`
 (:class:`~ascend_compat.grading.safe_execute.SafeExecute`) answers with three things:
 
 1. **a snapshot** (:data:`SNAPSHOT`), taken silently right after the kernel starts, before any
-   cell of the notebook: builtins, ``sys`` hooks, IPython's transformer lists;
+   cell of the notebook: builtins, ``sys.stdout``/``stderr``, the import hooks, IPython's
+   transformer lists and execution methods;
 2. **a prologue** (:func:`prologue`), run silently before every graded test cell: it removes
-   trace/profile functions, puts back every builtin and ``sys`` hook from the snapshot, and drops
+   trace/profile functions, puts back every builtin, ``sys.stdout``/``stderr`` and the import
+   hooks from the snapshot, reports replaced IPython machinery, and drops
    ``ascend_compat.grading`` and its submodules from ``sys.modules``, so the test cell's own
    ``from ascend_compat.grading import check`` imports the checks fresh from disk. Whatever it had
    to repair is reported back (``user_expressions``) and flags the submission;
@@ -143,8 +145,7 @@ def with_end_marker(source: str, token: str) -> str:
     head = lines[:start]
     first = lines[start][:last.col_offset]
     expression = "\n".join(lines[start:end + 1])[last.col_offset:]
-    tail_of_last_line = ""
     # Keep everything up to the expression; wrap the expression itself in an assignment.
     value_name = f"_ascend_lab_value_{token[:8]}"
-    rebuilt = head + [f"{first}{value_name} = ({expression}\n){tail_of_last_line}", marker, value_name]
+    rebuilt = head + [f"{first}{value_name} = ({expression}\n)", marker, value_name]
     return "\n".join(rebuilt)

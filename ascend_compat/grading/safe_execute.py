@@ -59,6 +59,8 @@ def isolation_level(requested: str) -> str:
     global _namespaces
     if requested != "auto":
         return requested
+    if not hasattr(os, "fork"):  # Windows: no sandbox at all (grade only trusted notebooks there)
+        return "none"
     if _namespaces is None:
         _namespaces = sandbox.namespaces_available()
     return "namespaces" if _namespaces else "rlimits"

@@ -28,8 +28,8 @@ Two isolation levels, chosen by :func:`namespaces_available` (``isolation="auto"
     * **limits** - see below; ``RLIMIT_NPROC`` is counted per user namespace, so a fork bomb
       exhausts only its own sandbox, not the user's other processes.
 
-``rlimits`` (fallback: macOS-less containers where user namespaces are blocked, e.g. a default
-Docker seccomp profile or Ubuntu's AppArmor restriction)
+``rlimits`` (fallback: where user namespaces are blocked - Docker's default seccomp profile,
+Ubuntu 24.04's AppArmor restriction - and on macOS)
     Resource limits and a working copy of the notebook folder as above, plus a Python audit hook
     (:mod:`.kernel_guard`) in the kernel and in Python child processes that refuses to open
     hidden paths and to connect anywhere but loopback. That stops a casual attempt, not a
@@ -105,7 +105,8 @@ def _pivot_root(new_root: str, put_old: str) -> None:
 
 
 def _die_with_parent() -> None:
-    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if hasattr(_libc, "prctl"):  # Linux; elsewhere the launcher's orphan check (_wait) does it
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 def _loopback_up() -> None:
