@@ -267,7 +267,7 @@ def _wrap_outputs(out, index, aliases):
                 return outer
         return wrap(out, index)
     if isinstance(out, (tuple, list)):
-        return type(out)(_wrap_outputs(o, index, aliases) for o in out)
+        return type(out)([_wrap_outputs(o, index, aliases) for o in out])
     return out
 
 
@@ -302,15 +302,22 @@ def _factory_index(device) -> int:
 
 def run_factory(func, args, kwargs):
     """Run a factory function (no NPU tensor inputs) that asked for an ``npu`` device."""
-    info = op_policy.info(func)
+    info = _INFO.get(func)
+    if info is None:
+        info = op_policy.info(func)
     kwargs = dict(kwargs)
-    index = _factory_index(kwargs.get("device"))
+    device = kwargs.get("device")
+    if type(device) is torch.device and device.type == BACKEND and not device.index and DEVICE_STATE.current == 0:
+        index = 0  # the common case, decided without _factory_index's checks
+    else:
+        index = _factory_index(device)
     kwargs["device"] = _CPU
     if kwargs.get("pin_memory"):
         kwargs["pin_memory"] = False
     if info.takes_generator and kwargs.get("generator") is None:
         kwargs["generator"] = random.generator(index)
-    op_policy.check(info, args, kwargs, index)
+    if info.checked:
+        op_policy.check(info, args, kwargs, index)
     memory.reserve_for(func, args, kwargs, index)
     out = func(*args, **kwargs)
     # pageable host memory blocks the host during the copy; pinned + non_blocking does not

@@ -183,8 +183,10 @@ def reserve_for(func, args, kwargs, index: int) -> None:
         numel = math.prod(int(s) for s in args[0])
     except (TypeError, ValueError):
         return
+    if not CONFIG.memory_limit:
+        return
     dtype = kwargs.get("dtype") or torch.get_default_dtype()
-    check_fits(index, numel * torch.empty((), dtype=dtype).element_size())
+    check_fits(index, numel * dtype.itemsize)
 
 
 def empty_cache() -> None:
