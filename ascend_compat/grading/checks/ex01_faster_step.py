@@ -12,7 +12,7 @@ the optimizers' per-parameter loop as the default (``torch_npu/utils/_optim.py``
 On that SoC the baseline step of the wide MLP below is limited twice: by the float32 matrix
 multiplications on the device and by the host launching the optimizer's many small kernels.
 Mixed precision alone leaves the host-bound optimizer (the measured ratio is about 1.2), a
-fused optimizer alone leaves the float32 compute (about 1.1); both together reach about 1.5-1.6.
+fused optimizer alone leaves the float32 compute (about 1.05); both together reach about 1.5-1.6.
 Every figure comes from :func:`ascend_compat.sim.measure`: identical on every run.
 
 Training is compared with the baseline from the same initial weights on the same batches: the

@@ -121,7 +121,7 @@ class _TableModel(nn.Module):
         return self.x @ self.table
 
 
-def make_first_calls_slow(width: int = 512, batch: int = 256, build_layers: int = 24):
+def make_first_calls_slow(width: int = 512, batch: int = 256, build_layers: int = 4):
     """A call that is far slower the first time (it builds a cache) than afterwards."""
     torch.manual_seed(1)
     model = _TableModel(width, batch, build_layers).to("npu")
@@ -133,8 +133,8 @@ def make_first_calls_slow(width: int = 512, batch: int = 256, build_layers: int 
     return predict
 
 
-def queue_device_work(width: int = 1024, count: int = 6) -> None:
-    """Leave a few milliseconds of work queued on the NPU (no synchronisation)."""
+def queue_device_work(width: int = 512, count: int = 6) -> None:
+    """Leave about half a millisecond of work queued on the NPU (no synchronisation)."""
     a = torch.randn(width, width).to("npu")
     for _ in range(count):
         a = torch.tanh(a @ a)
