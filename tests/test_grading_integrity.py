@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 from ascend_compat.grading import kernel_guard
-from ascend_compat.grading.integrity import scan_code
+from ascend_compat.grading.integrity import add_notice, scan_code
 from grading_helpers import SOLUTIONS, WRONG_ANSWERS
 
 TAMPERING = {
@@ -98,3 +98,17 @@ def test_the_end_marker_is_not_reached_when_the_test_fails():
 
 def test_the_prologue_names_the_builtins_a_test_uses():
     assert kernel_guard.builtin_names_used("assert isinstance(x, int) and len(y) == 2") == ["int", "isinstance", "len"]
+
+
+@pytest.mark.parametrize("minor", [4, 5])
+def test_the_flag_notice_keeps_the_notebook_valid(minor):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    nb.nbformat_minor = minor
+    if minor < 5:
+        for cell in nb.cells:
+            cell.pop("id", None)
+    add_notice(nb, ["the test cell t was missing"])
+    add_notice(nb, ["the test cell t was missing"])  # graded again: still one notice
+    nbformat.validate(nb)
+    assert [cell.cell_type for cell in nb.cells] == ["markdown", "code"]
+    assert "t was missing" in nb.cells[0].source

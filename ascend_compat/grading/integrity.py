@@ -215,7 +215,7 @@ def _cell_from_source(source_cell, grade_cells: dict, solution_ids: set, task_id
         cell = nbformat.v4.new_code_cell(source_cell.source, metadata=metadata)
     else:
         cell = nbformat.v4.new_markdown_cell(source_cell.source, metadata=metadata)
-    cell.pop("id", None)  # nbgrader's notebooks keep the ids they were released with; a new one is made on write
+    cell.pop("id", None)  # set by the caller: only notebooks of nbformat 4.5+ have cell ids
     return cell
 
 
@@ -291,14 +291,13 @@ class RecordSubmission(NbGraderPreprocessor):
                 last = present[source.name]
                 continue
             cell = _cell_from_source(source, grade_cells, solution_ids, task_ids)
+            if (nb.get("nbformat"), nb.get("nbformat_minor", 0)) >= (4, 5):  # cell ids exist from 4.5 on
+                cell["id"] = f"restored-{source.name}"[:64]
             nb.cells.insert(last + 1, cell)
             last += 1
             present = positions()
             what = "test cell" if source.name in grade_cells and source.name not in solution_ids else "cell"
             add_finding(nb, source.name, f"the {what} {source.name} was missing (put back from the source and run)")
-        for cell in nb.cells:  # nbformat 4.5 wants an id on every cell
-            if "id" not in cell:
-                cell["id"] = f"restored-{cell.metadata.get('nbgrader', {}).get('grade_id', 'cell')}"
 
 
 def _where(grade_id: str | None) -> str:
@@ -326,10 +325,18 @@ class SaveIntegrity(NbGraderPreprocessor):
             if submitted is not None:
                 submitted.flagged = True
                 gradebook.db.commit()
-        lines = ["**Flagged by the integrity check** - a person should review this submission:", ""]
-        lines += [f"* {entry['finding']}" for entry in findings]
-        nb.cells = [cell for cell in nb.cells if cell.get("id") != NOTICE_ID]
-        notice = nbformat.v4.new_markdown_cell("\n".join(lines))
-        notice["id"] = NOTICE_ID
-        nb.cells.insert(0, notice)
+        add_notice(nb, [entry["finding"] for entry in findings])
         return nb, resources
+
+
+def add_notice(nb, findings: list[str]) -> None:
+    """The findings as a markdown cell on top of the graded notebook (formgrader and feedback show it)."""
+    lines = ["**Flagged by the integrity check** - a person should review this submission:", ""]
+    lines += [f"* {finding}" for finding in findings]
+    nb.cells = [cell for cell in nb.cells if cell.get("metadata", {}).get("ascend_lab") != NOTICE_ID]
+    notice = nbformat.v4.new_markdown_cell("\n".join(lines), metadata={"ascend_lab": NOTICE_ID})
+    if (nb.get("nbformat"), nb.get("nbformat_minor", 0)) >= (4, 5):
+        notice["id"] = NOTICE_ID
+    else:  # cell ids exist from nbformat 4.5 on
+        notice.pop("id", None)
+    nb.cells.insert(0, notice)
