@@ -346,3 +346,38 @@ def test_inference_mode_charges_convolutions_and_linears_as_under_no_grad(sim):
                 model(x)
         figures[name] = measured.elapsed_ms
     assert figures["inference_mode"] == pytest.approx(figures["no_grad"], rel=0.05), figures
+
+
+def test_synchronize_waits_for_the_current_device_only(sim):
+    """torch.npu.synchronize() is one device, as in torch_npu; each device needs its own."""
+    from ascend_compat.sim import timeline
+
+    sim.configure(soc="Ascend310P3")  # a slow chip: the matmuls outlast their launches
+    a = torch.randn(512, 512, device="npu:1")
+    torch.npu.synchronize(1)
+    a @ a @ a
+    pending = timeline.device(1).streams[0].ready
+    torch.npu.set_device(0)
+    torch.npu.synchronize()
+    assert timeline.HOST.now < pending, "synchronize() on npu:0 must not wait for npu:1"
+    torch.npu.synchronize(1)
+    assert timeline.HOST.now >= pending
+
+
+def test_an_event_on_an_idle_stream_is_reached_when_the_host_records_it(sim):
+    """Host-only work before start.record() is not device time: events time the matmul alone."""
+    from ascend_compat.sim import measure
+
+    sim.configure(soc="Ascend310P3")
+    x = torch.randn(256, 256, device="npu")
+    x @ x
+    with measure() as alone:
+        x @ x
+    for _ in range(200):
+        x.view(-1)  # host bookkeeping only: the stream stays idle while the host clock runs
+    start, end = torch.npu.Event(enable_timing=True), torch.npu.Event(enable_timing=True)
+    start.record()
+    x @ x
+    end.record()
+    end.synchronize()
+    assert start.elapsed_time(end) == pytest.approx(alone.elapsed_ms, rel=0.2)

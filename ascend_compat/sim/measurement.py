@@ -78,13 +78,15 @@ def measure(devices=None):
     result = Measurement(simulated=_simulated())
     indices = list(range(torch.npu.device_count())) if devices is None else [int(d) for d in devices]
     if not result.simulated:  # a real NPU: synchronised host timer and the allocator's peak
-        torch.npu.synchronize()
+        for i in indices:  # torch.npu.synchronize() waits for one device only
+            torch.npu.synchronize(i)
         before = {i: torch.npu.memory_allocated(i) for i in indices}
         for i in indices:
             torch.npu.reset_peak_memory_stats(i)
         start = time.perf_counter()
         yield result
-        torch.npu.synchronize()
+        for i in indices:
+            torch.npu.synchronize(i)
         result.elapsed_ms = (time.perf_counter() - start) * 1000
         result.kernels = result.cpu_fallbacks = None
         result.peak_memory_per_device = {i: torch.npu.max_memory_allocated(i) for i in indices}

@@ -89,8 +89,11 @@ class device_of(device):
 
 # -- synchronisation -----------------------------------------------------------------------------
 def synchronize(device=None) -> None:
-    """Wait until all kernels queued on the NPU have finished (simulated time)."""
-    timeline.synchronize(None if device is None else dispatch.resolve_index(device))
+    """Wait until every stream of one NPU (default: the current device) has finished (simulated time).
+
+    As in torch_npu, one device only: after work on ``npu:0`` and ``npu:1``, synchronise each.
+    """
+    timeline.synchronize(dispatch.resolve_index(device))
 
 
 # -- device information --------------------------------------------------------------------------

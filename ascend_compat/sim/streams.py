@@ -101,7 +101,8 @@ class Event:
     def record(self, stream: Stream | None = None) -> None:
         stream = stream or current_stream()
         self._device = stream.device_index
-        self._time = stream._state.ready
+        # The event is queued like a kernel: an idle stream reaches it when the host records it.
+        self._time = max(stream._state.ready, timeline.HOST.now)
 
     def query(self) -> bool:
         return self._time is None or timeline.HOST.now >= self._time
