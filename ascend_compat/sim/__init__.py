@@ -5,6 +5,7 @@ How it is built (read in this order — it is a small device backend):
 - :mod:`.registration`  makes ``npu`` a PyTorch device (PrivateUse1) and installs ``torch.npu``
 - :mod:`.tensor`        ``NPUTensor``: a tensor on the device (metadata outside, CPU data inside)
 - :mod:`.dispatch`      runs every operator: device checks, NPU rules, compute, wrap results
+- :mod:`.backward_errors` errors on PyTorch's backward thread, raised from ``backward()``
 - :mod:`.op_policy`     what the NPU supports: operator list (CPU fallback), float64
 - :mod:`.memory`        device memory: capacity, caching allocator statistics, out-of-memory
 - :mod:`.timeline` / :mod:`.costmodel` / :mod:`.streams`  asynchronous execution in simulated time

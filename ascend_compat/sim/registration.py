@@ -45,9 +45,15 @@ class _DeviceGuard(torch._C._acc.DeviceGuard):
 
 
 def _factory_fallback(op, *args, **kwargs):
-    from ascend_compat.sim import dispatch
+    from ascend_compat.sim import backward_errors, dispatch
 
-    return dispatch.run_factory(op, args, kwargs)
+    try:
+        return dispatch.run_factory(op, args, kwargs)
+    except Exception as exc:  # on PyTorch's backward thread: raised from backward() (backward_errors)
+        if not backward_errors.in_backward_pass():
+            raise
+        backward_errors.defer(exc)
+        return dispatch.run_unchecked(op, args, kwargs)
 
 
 def install() -> None:
@@ -58,7 +64,8 @@ def install() -> None:
     if current not in ("privateuseone", BACKEND):
         raise RuntimeError(f"another backend ({current!r}) already uses PyTorch's PrivateUse1 slot")
 
-    from ascend_compat.sim import accelerator, amp, current_device, dispatch, hccl, npu_module, pinned, serialization
+    from ascend_compat.sim import (accelerator, amp, backward_errors, current_device, dispatch, hccl, npu_module,
+                                   pinned, serialization)
 
     _setup_privateuseone_for_python_backend(BACKEND, backend_module=npu_module, hook=_Hooks(), device_guard=_DeviceGuard())
     from ascend_compat.sim import tensor  # needs the device name "npu" to exist
@@ -76,6 +83,7 @@ def install() -> None:
     pinned.register()
     hccl.register()
     accelerator.install()
+    backward_errors.install()
     current_device.install()
     _STATE["library"] = (library, aten)
     from ascend_compat.sim import torch_npu_shim

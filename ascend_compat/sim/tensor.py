@@ -18,7 +18,7 @@ from collections import OrderedDict
 
 import torch
 
-from ascend_compat.sim import dispatch, memory
+from ascend_compat.sim import backward_errors, dispatch, memory
 
 BACKEND = "npu"
 _CXX_DEVICE = torch.device(BACKEND, 0)
@@ -67,7 +67,18 @@ class NPUTensor(torch.Tensor):
     # -- every operator goes through the simulator ------------------------------------------
     @classmethod
     def __torch_dispatch__(cls, func, types, args=(), kwargs=None):
-        return dispatch.run(func, args, kwargs or {})
+        try:
+            return dispatch.run(func, args, kwargs or {})
+        except Exception as exc:
+            # On PyTorch's backward thread an exception must not reach the C++ engine (it would
+            # abort the process): raise it from backward() instead (see backward_errors).
+            if not backward_errors.in_backward_pass():
+                raise
+            backward_errors.defer(exc)
+            return dispatch.run_unchecked(func, args, kwargs or {})
+
+    def register_hook(self, hook):  # type: ignore[override]
+        return super().register_hook(backward_errors.guard_hook(hook))
 
     # -- what Python code sees -----------------------------------------------------------------
     @property
