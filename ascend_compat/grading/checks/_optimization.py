@@ -9,8 +9,8 @@ the real device, and the correctness tests are the same.
 
 * :func:`digits` - scikit-learn's digits as the course ships them (:mod:`._training`), as batches;
 * :func:`parameters_of` - a CPU copy of a model's parameters, to compare two models or two moments;
-* :func:`simulated_host_clock` - ``time.perf_counter()`` reads the simulator's host clock (see
-  :mod:`.ex02_port_cuda_inference`, where it was introduced);
+* :func:`on_soc`, :func:`simulated_host_clock` - the SoC the simulator plays, and
+  ``time.perf_counter()`` reading its host clock (from :mod:`ascend_compat.grading.simulated_stage`);
 * :func:`warnings_on_stdout` - warnings raised by the learner's code are printed, not written to
   stderr: nbgrader gives a test cell that wrote to stderr 0 points, and a warning (autocast
   switched off, an operator falling back to the CPU) is a clue for the learner, not a failed test.
@@ -18,41 +18,16 @@ the real device, and the correctness tests are the same.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import warnings
-from collections.abc import Iterator
 
 import torch
 
 from ascend_compat.grading.checks._training import digits as _digits
-from ascend_compat.grading.checks.ex02_port_cuda_inference import simulated_host_clock
+from ascend_compat.grading.simulated_stage import on_soc, simulated, simulated_host_clock
 
 __all__ = ["simulated", "on_soc", "digits", "parameters_of", "largest_difference", "simulated_host_clock",
            "warnings_on_stdout"]
-
-
-def simulated() -> bool:
-    import ascend_compat
-
-    return ascend_compat.backend().name == "sim"
-
-
-@contextlib.contextmanager
-def on_soc(name: str, device_count: int | None = None) -> Iterator[None]:
-    """The simulated NPU plays SoC ``name`` (and has ``device_count`` devices) within the block."""
-    if not simulated():
-        yield
-        return
-    from ascend_compat.sim import CONFIG, configure
-
-    saved = {"soc": CONFIG.soc, "device_count": CONFIG.device_count}
-    wanted = {"soc": name} if device_count is None else {"soc": name, "device_count": device_count}
-    configure(**wanted)
-    try:
-        yield
-    finally:
-        configure(**saved)
 
 
 def digits(count: int, start: int = 0, device=None) -> tuple[torch.Tensor, torch.Tensor]:

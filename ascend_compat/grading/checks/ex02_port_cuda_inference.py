@@ -23,12 +23,13 @@ import inspect
 import linecache
 import time
 from collections.abc import Iterator
-from unittest import mock
 
 import numpy as np
 import torch
 
+from ascend_compat.grading import simulated_stage
 from ascend_compat.grading.instant import Exercise
+from ascend_compat.grading.simulated_stage import simulated_host_clock
 
 EXERCISE = Exercise("ex02_port_cuda_inference")
 
@@ -36,12 +37,6 @@ TIMING_SOC = "Ascend310"   # Atlas 200 DK / Atlas 300I (model 3000): fp32 0.5 TF
 RTOL = ATOL = 2e-3         # float32 on the NPU vs the CPU (room for the real NPU's HF32 convolutions)
 SETUP_IMPORTS = "import time\nimport numpy as np\nimport torch\n"  # what the notebook's set-up cell imports
 TIME_TOLERANCE = 0.05      # a right measurement is within 5 % of the reference (they differ by a few launches)
-
-
-def _simulated() -> bool:
-    import ascend_compat
-
-    return ascend_compat.backend().name == "sim"
 
 
 # ---------------------------------------------------------------------------- data and references
@@ -97,43 +92,9 @@ def queue_device_work(model, images: np.ndarray) -> None:
 
 
 # ---------------------------------------------------------------------------- simulated time
-@contextlib.contextmanager
-def simulated_host_clock() -> Iterator[None]:
-    """Within the block, ``time.perf_counter()``, ``time.time()`` and ``time.monotonic()`` (and their
-    ``_ns`` forms) read the simulator's host clock. Does nothing on a real NPU, where they are right.
-    """
-    if not _simulated():
-        yield
-        return
-    from ascend_compat.sim import timeline
-
-    def seconds() -> float:
-        return timeline.host_time_us() / 1e6
-
-    def nanoseconds() -> int:
-        return int(timeline.host_time_us() * 1000)
-
-    with contextlib.ExitStack() as stack:
-        for name in ("perf_counter", "time", "monotonic"):
-            stack.enter_context(mock.patch.object(time, name, seconds))
-            stack.enter_context(mock.patch.object(time, f"{name}_ns", nanoseconds))
-        yield
-
-
-@contextlib.contextmanager
-def on_soc(name: str = TIMING_SOC) -> Iterator[None]:
-    """The simulated NPU plays SoC ``name`` within the block (its cost figures); nothing on a real NPU."""
-    if not _simulated():
-        yield
-        return
-    from ascend_compat.sim import CONFIG, configure
-
-    saved = CONFIG.soc
-    configure(soc=name)
-    try:
-        yield
-    finally:
-        configure(soc=saved)
+def on_soc(name: str = TIMING_SOC):
+    """The simulated NPU plays SoC ``name`` (default: the exercise's Ascend 310) within the block."""
+    return simulated_stage.on_soc(name)
 
 
 def assert_measures_device_time(predict, model, images, batch_size, before=None, what="") -> None:
