@@ -320,14 +320,31 @@ def test_profiler_schedule_keeps_only_active_steps(sim, tmp_path):
         torch_npu.profiler._ExperimentalConfig(profiler_level="Level9")
 
 
-def test_memory_fraction_is_of_the_whole_device(sim):
+def test_memory_fraction_caps_the_process_not_the_device(sim):
+    """As on torch_npu/CUDA: the fraction limits what this process may allocate on one device;
+    total_memory and mem_get_info still describe the whole device; 1.0 lifts the cap."""
+    sim.configure(memory_gib=1 / 16)  # a 64 MiB device: the allocations below stay small on the host
     total = torch.npu.get_device_properties(0).total_memory
+    assert total == 64 << 20
     torch.npu.set_per_process_memory_fraction(0.25)
-    assert torch.npu.get_device_properties(0).total_memory == total // 4
-    torch.npu.set_per_process_memory_fraction(0.5)
-    assert torch.npu.get_device_properties(0).total_memory == total // 2
-    torch.npu.set_per_process_memory_fraction(1.0)
-    assert torch.npu.get_device_properties(0).total_memory == total
+    try:
+        assert torch.npu.get_device_properties(0).total_memory == total
+        assert torch.npu.mem_get_info()[1] == total
+        assert torch.npu.get_per_process_memory_fraction() == 0.25
+        assert torch.npu.get_per_process_memory_fraction(1) == 1.0, "other devices keep their whole memory"
+        too_big = int(total * 0.3) // 4  # float32 elements: 30% of the device
+        with pytest.raises(torch.OutOfMemoryError, match="allowed by set_per_process_memory_fraction"):
+            torch.empty(too_big, device="npu:0")
+        torch.npu.set_per_process_memory_fraction(0.5)  # of the whole device, not of the earlier cap
+        x = torch.empty(too_big, device="npu:0")
+        del x
+        assert "memory fraction 0.5" in torch.npu.memory_summary()
+    finally:
+        torch.npu.set_per_process_memory_fraction(1.0)
+    assert torch.npu.get_per_process_memory_fraction() == 1.0
+    assert "memory fraction" not in torch.npu.memory_summary()
+    with pytest.raises(ValueError, match="Allowed range"):
+        torch.npu.set_per_process_memory_fraction(1.5)
 
 
 def test_inference_mode_charges_convolutions_and_linears_as_under_no_grad(sim):

@@ -51,12 +51,36 @@ def device(index: int) -> DeviceMemory:
 
 
 def capacity_bytes() -> int:
-    """The simulated device's memory capacity in bytes (the SoC's, or the configured cap)."""
+    """The simulated device's memory in bytes: the SoC's HBM, or the size set with
+    ``configure(memory_gib=...)`` (a smaller device for an exercise). What
+    ``get_device_properties().total_memory`` reports."""
     if CONFIG.memory_gib is not None:
         return int(CONFIG.memory_gib * GiB)
     from ascend_compat import soc
 
     return int(soc.get(CONFIG.soc).memory_gib * GiB)
+
+
+# npu:N -> the share of its memory this process may use (torch.npu.set_per_process_memory_fraction)
+_FRACTIONS: dict[int, float] = {}
+
+
+def set_fraction(index: int, fraction: float) -> None:
+    if fraction >= 1.0:
+        _FRACTIONS.pop(index, None)
+    else:
+        _FRACTIONS[index] = fraction
+
+
+def fraction(index: int) -> float:
+    return _FRACTIONS.get(index, 1.0)
+
+
+def limit_bytes(index: int) -> int:
+    """What this process may allocate on ``npu:index``: the device's memory times its fraction."""
+    cap = capacity_bytes()
+    share = _FRACTIONS.get(index)
+    return cap if share is None else int(cap * share)
 
 
 def _block(nbytes: int) -> int:
@@ -77,11 +101,12 @@ def _fmt(nbytes: float) -> str:
 
 def _out_of_memory(index: int, block: int) -> torch.OutOfMemoryError:
     mem = device(index)
-    cap = capacity_bytes()
+    cap, limit = capacity_bytes(), limit_bytes(index)
     mem.num_ooms += 1
+    allowed = f"{_fmt(limit)} allowed by set_per_process_memory_fraction; " if limit < cap else ""
     return torch.OutOfMemoryError(
         f"NPU out of memory. Tried to allocate {_fmt(block)} (NPU {index}; {_fmt(cap)} total capacity; "
-        f"{_fmt(mem.allocated)} already allocated; {_fmt(max(0, cap - mem.reserved + mem.cached_free))} free; "
+        f"{allowed}{_fmt(mem.allocated)} already allocated; {_fmt(max(0, limit - mem.reserved + mem.cached_free))} free; "
         f"{_fmt(mem.reserved)} reserved in total by PyTorch). Free tensors you no longer need (del, "
         "optimizer.zero_grad(set_to_none=True)), use a smaller batch, mixed precision or activation "
         "checkpointing. If reserved memory is >> allocated memory try setting max_split_size_mb in "
@@ -97,13 +122,13 @@ def allocate(index: int, nbytes: int) -> int:
         mem.cached_free -= block
     else:
         seg = _segment(block)
-        if CONFIG.memory_limit and mem.reserved + seg > capacity_bytes():
+        if CONFIG.memory_limit and mem.reserved + seg > (limit := limit_bytes(index)):
             # like the real allocator: give cached segments back and retry once
             if mem.cached_free:
                 mem.num_alloc_retries += 1
                 mem.reserved -= mem.cached_free
                 mem.cached_free = 0
-            if mem.allocated + block > capacity_bytes() or mem.reserved + seg > capacity_bytes():
+            if mem.allocated + block > limit or mem.reserved + seg > limit:
                 raise _out_of_memory(index, block)
         mem.reserved += seg
         mem.cached_free += seg - block
@@ -130,7 +155,7 @@ def check_fits(index: int, nbytes: int) -> None:
         return
     mem = device(index)
     block = _block(nbytes)
-    if mem.allocated + block > capacity_bytes():
+    if mem.allocated + block > limit_bytes(index):
         raise _out_of_memory(index, block)
 
 
@@ -229,6 +254,8 @@ def summary(index: int) -> str:
         f"|{'PyTorch NPU memory summary (simulated), device ID ' + str(index):^75}|",
         "|" + "-" * 75 + "|",
         f"|  Capacity: {_fmt(capacity_bytes()):<20} SoC: {CONFIG.soc:<37}|",
+        *([f"|  Allowed (memory fraction {fraction(index):g}): {_fmt(limit_bytes(index)):<42}|"]
+          if index in _FRACTIONS else []),
         f"|  OOMs: {mem.num_ooms:<10} allocation retries: {mem.num_alloc_retries:<36}|",
         rule,
         f"|{'Metric':<25}|{'Cur Usage':>16}|{'Peak Usage':>16}|{'Tot Alloc/Freed':>15}|",

@@ -231,10 +231,13 @@ def mem_get_info(device=None) -> tuple[int, int]:
 
 
 def set_per_process_memory_fraction(fraction: float, device=None) -> None:
-    if not 0 < fraction <= 1:
+    """Cap this process at ``fraction`` of one device's memory (the current device by default).
+
+    Allocations beyond the cap raise the out-of-memory error; ``total_memory`` and ``mem_get_info``
+    still describe the whole device, as on real hardware. ``fraction=1.0`` lifts the cap."""
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction <= 1:
         raise ValueError(f"Invalid fraction value: {fraction}. Allowed range: 0~1")
-    # a fraction of the device's whole memory (not of an earlier cap), so fraction=1.0 lifts the cap
-    CONFIG.memory_gib = _soc().memory_gib * fraction
+    memory.set_fraction(_index(device), float(fraction))
 
 
 # -- random numbers --------------------------------------------------------------------------------
@@ -407,10 +410,7 @@ def caching_allocator_delete(mem_ptr) -> None:
 
 
 def get_per_process_memory_fraction(device=None) -> float:
-    dispatch.resolve_index(device)
-    from ascend_compat import soc
-
-    return memory.capacity_bytes() / (soc.get(CONFIG.soc).memory_gib * memory.GiB)
+    return memory.fraction(_index(device))
 
 
 def empty_virt_addr_cache() -> None:
