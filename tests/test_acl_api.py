@@ -75,11 +75,28 @@ def test_devices_contexts_streams(device):
     assert acl.rt.destroy_context(ctx) == 0
     assert acl.rt.destroy_context(ctx) == C.ACL_ERROR_INVALID_PARAM
     assert acl.rt.malloc(16, 0)[1] == C.ACL_ERROR_RT_CONTEXT_NULL  # destroyed the current context
-    assert acl.rt.set_device(0) == 0  # back to the default context
+    assert acl.rt.set_device(0) == 0  # back to the default context (the device's second set_device)
+    assert acl.rt.reset_device(0) == 0
+    assert any("device 0 set at" in line for line in acl.leaks()), "one set_device is still unmatched"
     assert acl.rt.reset_device(0) == 0
     assert acl.rt.reset_device(0) == C.ACL_ERROR_RT_INVALID_DEVICEID
     assert acl.finalize() == 0
     assert acl.leaks() == []
+
+
+def test_set_device_is_reference_counted_and_reset_force_releases_at_once(device):
+    """AscendCL counts set_device calls: the device's default context lives until as many
+    reset_device calls; reset_device_force releases it whatever the count."""
+    assert acl.rt.set_device(0) == 0
+    assert acl.rt.set_device(0) == 0  # three in all (one from the fixture)
+    assert "3 acl.rt.set_device calls not matched" in "\n".join(acl.leaks())
+    assert acl.rt.reset_device(0) == 0
+    assert acl.rt.reset_device(0) == 0
+    assert acl.rt.malloc(16, 0)[1] == 0, "one set_device left: the default context still works"
+    assert acl.rt.reset_device_force(0) == 0
+    assert acl.rt.malloc(16, 0)[1] == C.ACL_ERROR_RT_CONTEXT_NULL
+    assert acl.rt.reset_device_force(0) == C.ACL_ERROR_RT_INVALID_DEVICEID
+    assert not any(line.startswith("device 0") for line in acl.leaks())
 
 
 def test_memory_copies_all_kinds(device):

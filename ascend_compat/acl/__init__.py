@@ -127,7 +127,9 @@ def leaks() -> list[str]:
         if res.kind in _LEAK_KINDS:
             found.append(f"{_LEAK_KINDS[res.kind]} {hex(res.handle)} created at {res.origin}")
     for device, origin in STATE.devices.items():
-        found.append(f"device {device} set at {origin} and never reset (acl.rt.reset_device)")
+        refs = STATE.device_refs.get(device, 1)
+        times = "" if refs == 1 else f" ({refs} acl.rt.set_device calls not matched by a reset)"
+        found.append(f"device {device} set at {origin} and never reset (acl.rt.reset_device){times}")
     if STATE.initialized:
         found.append("acl.init() without acl.finalize()")
     return found

@@ -89,7 +89,8 @@ class State:
         self.plans: dict = {}
         self.initialized = False
         self.ever_initialized = False
-        self.devices: dict[int, str] = {}  # device id -> origin of set_device
+        self.devices: dict[int, str] = {}  # device id -> origin of its first set_device
+        self.device_refs: dict[int, int] = {}  # device id -> set_device calls not yet matched by reset_device
         self.default_contexts: dict[int, int] = {}
         self.current_context: int | None = None
         self.resources: dict[int, Resource] = _VersionedDict(self)  # contexts, streams, data buffers, datasets, descs, models

@@ -40,6 +40,8 @@ def _current_device() -> int:
 
 # ---------------------------------------------------------------------------- devices
 def set_device(device_id) -> int:
+    """``ret``: use ``device_id`` in this thread. Reference-counted, as in AscendCL: every call
+    must be matched by one :func:`reset_device` before the device's resources are released."""
     ret = _need_init()
     if ret:
         return ret
@@ -51,23 +53,43 @@ def set_device(device_id) -> int:
         STATE.devices[device_id] = _caller()
         ctx = STATE.add("default context", device=device_id)
         STATE.default_contexts[device_id] = ctx.handle
+    STATE.device_refs[device_id] = STATE.device_refs.get(device_id, 0) + 1
     STATE.current_context = STATE.default_contexts[device_id]
     return C.ACL_SUCCESS
 
 
 def reset_device(device_id) -> int:
+    """``ret``: undo one :func:`set_device`; the last one releases the device's default context."""
     ret = _need_init()
     if ret:
         return ret
     if device_id not in STATE.devices:
         return STATE.fail(C.ACL_ERROR_RT_INVALID_DEVICEID, f"device {device_id!r} was not set with acl.rt.set_device")
+    STATE.device_refs[device_id] -= 1
+    if STATE.device_refs[device_id] == 0:
+        _release_device(device_id)
+    return C.ACL_SUCCESS
+
+
+def reset_device_force(device_id) -> int:
+    """``ret``: release the device however many times :func:`set_device` was called."""
+    ret = _need_init()
+    if ret:
+        return ret
+    if device_id not in STATE.devices:
+        return STATE.fail(C.ACL_ERROR_RT_INVALID_DEVICEID, f"device {device_id!r} was not set with acl.rt.set_device")
+    _release_device(device_id)
+    return C.ACL_SUCCESS
+
+
+def _release_device(device_id: int) -> None:
     del STATE.devices[device_id]
+    STATE.device_refs.pop(device_id, None)
     ctx = STATE.default_contexts.pop(device_id)
     STATE.resources.pop(ctx, None)
     if STATE.current_context == ctx or (STATE.current_context in STATE.resources and
                                         STATE.resources[STATE.current_context].info.get("device") == device_id):
         STATE.current_context = None
-    return C.ACL_SUCCESS
 
 
 def get_device_count():
