@@ -294,3 +294,33 @@ def test_csc_without_a_matrix_is_refused_with_the_documented_one(tmp_path):
     with pytest.raises(AippError, match=r"no matrix_r\*c\* is set.*matrix_r0c2 : 359"):
         convert(model=_identity_model(tmp_path), output=str(tmp_path / "x"), soc_version=acl.get_soc_name(),
                 insert_op_conf=str(tmp_path / "nomatrix.cfg"))
+
+
+@pytest.mark.parametrize("padding_value", [None, 0.5])
+def test_padding_comes_after_normalisation(tmp_path, padding_value):
+    """The documented order ends normalisation -> padding: border pixels are padding_value (default 0)
+    itself, not (padding_value - mean) * var_reci; the inside is the normalised crop."""
+    value_line = "" if padding_value is None else f"    padding_value : {padding_value}\n"
+    cfg = ("aipp_op {\n    aipp_mode : static\n    input_format : RGB888_U8\n"
+           "    src_image_size_w : 256\n    src_image_size_h : 256\n"
+           "    crop : true\n    load_start_pos_w : 20\n    load_start_pos_h : 10\n"
+           "    crop_size_w : 216\n    crop_size_h : 220\n"
+           "    padding : true\n    left_padding_size : 4\n    right_padding_size : 4\n"
+           "    top_padding_size : 2\n    bottom_padding_size : 2\n"
+           + value_line +
+           "    mean_chn_0 : 124\n    mean_chn_1 : 116\n    mean_chn_2 : 104\n"
+           "    var_reci_chn_0 : 0.0171\n    var_reci_chn_1 : 0.0175\n    var_reci_chn_2 : 0.0174\n}\n")
+    cfg_path = tmp_path / "aipp.cfg"
+    cfg_path.write_text(cfg)
+    om_path = convert(model=_identity_model(tmp_path), output=str(tmp_path / "m"), soc_version=acl.get_soc_name(),
+                      insert_op_conf=str(cfg_path), precision_mode="must_keep_origin_dtype")
+    image = _resized(photos.coffee())[None]
+    got = _execute(om_path, image)
+    mean, var = np.array([124, 116, 104]), np.array([0.0171, 0.0175, 0.0174])
+    inside = ((image[:, 10:230, 20:236, :] - mean) * var).transpose(0, 3, 1, 2)
+    assert np.abs(got[:, :, 2:-2, 4:-4] - inside).max() < 0.01
+    border = np.concatenate([got[:, :, :2, :].ravel(), got[:, :, -2:, :].ravel(),
+                             got[:, :, :, :4].ravel(), got[:, :, :, -4:].ravel()])
+    assert np.all(border == np.float32(np.float16(padding_value or 0.0)))
+    parsed = aipp.parse(cfg)[0]
+    assert np.array_equal(aipp.reference(parsed, image, (224, 224)), got), "numpy reference == the converted .om"

@@ -34,8 +34,10 @@ The order of the stages and the formulas follow the CANN AIPP documentation (sou
    0, 128, 128; BT.601 narrow ``298 0 409 / 298 -100 -208 / 298 516 0`` with 16, 128, 128;
    BT.709 narrow ``298 0 459 / 298 -55 -136 / 298 541 0`` with 16, 128, 128 (swap rows 0 and 2
    for BGR);
-4. padding: ``*_padding_size`` pixels of zeros around the image;
-5. normalisation per channel: ``out = (pixel - mean_chn_i - min_chn_i) * var_reci_chn_i``.
+4. normalisation per channel: ``out = (pixel - mean_chn_i - min_chn_i) * var_reci_chn_i``;
+5. padding: ``*_padding_size`` pixels of ``padding_value`` (default 0) around the image, written
+   *after* normalisation (the documented order: swap -> crop -> CSC -> resize -> normalisation ->
+   padding), so a padded pixel is ``padding_value`` itself, not a normalised one.
 
 The hardware writes its result as float16 and the simulator rounds to float16 at the same place.
 
@@ -48,12 +50,13 @@ Facts from: Ascend/samples ``python/level2_simple_inference/1_classification/vpc
 field list) and ``aclmdlGetInputDims`` (aclcppdevg_03_1453: AIPP inputs are NHWC uint8 images);
 CANN ATC "AIPP configuration" docs for the formulas and the CSC matrices (atlasatc_16_0021 "CSC
 Configuration": YUV420SP_U8 to YUV444 with the swap off, to YVU444 with it on; the per-standard
-matrices above); Ascend/samples ``growthpath/junior-level/3_model_conversion/README_CN.md`` (the
+matrices above), atlasatc_16_0025 "Configuration File Template" (the processing order) and
+atlasatc_16_0023 "Cropping and Padding Configuration" (``padding_value``); Ascend/samples ``growthpath/junior-level/3_model_conversion/README_CN.md`` (the
 JPEG YUV -> RGB matrix, which channel ``mean_chn_0`` applies to after CSC).
 
 Known gaps: atc also fills in a CSC matrix when ``csc_switch`` is on and none is given (the
 samples' vpc_resnet50 ``aipp.cfg`` relies on it); the simulator does not know that default and asks
-for the matrix. The hardware pads after normalisation; here padding comes before it.
+for the matrix.
 """
 
 from __future__ import annotations
@@ -113,6 +116,7 @@ class AippConfig:
     right_padding_size: int = 0
     top_padding_size: int = 0
     bottom_padding_size: int = 0
+    padding_value: float = 0.0
     csc_switch: bool = False
     rbuv_swap_switch: bool = False
     ax_swap_switch: bool = False
@@ -303,12 +307,12 @@ def reference(cfg: AippConfig, images: np.ndarray, out_hw: tuple[int, int]) -> n
         bias_out = np.array([cfg.output_bias_0, cfg.output_bias_1, cfg.output_bias_2], dtype=np.float64)
         x = np.floor((x - bias_in) @ cfg.matrix.T / 256.0) + bias_out
         x = np.clip(x, 0, 255)
-    if cfg.padding:
-        x = np.pad(x, ((0, 0), (cfg.top_padding_size, cfg.bottom_padding_size),
-                       (cfg.left_padding_size, cfg.right_padding_size), (0, 0)))
     c = x.shape[-1]
     mean, minimum, var = _norm_vectors(cfg, c)
     x = (x - mean - minimum) * var
+    if cfg.padding:
+        x = np.pad(x, ((0, 0), (cfg.top_padding_size, cfg.bottom_padding_size),
+                       (cfg.left_padding_size, cfg.right_padding_size), (0, 0)), constant_values=cfg.padding_value)
     return x.astype(np.float16).astype(np.float32).transpose(0, 3, 1, 2)
 
 
@@ -430,14 +434,15 @@ def build_preprocess_nodes(cfg: AippConfig, image_name: str, output_name: str, o
         x = node("Floor", [x])  # the hardware shifts right by 8 bits
         x = node("Add", [x, const("csc_output_bias", bias_out)])
         x = node("Clip", [x, const("u8_min", np.array(0.0, np.float32)), const("u8_max", np.array(255.0, np.float32))])
-    if cfg.padding:
-        pads = [0, cfg.top_padding_size, cfg.left_padding_size, 0, 0, cfg.bottom_padding_size, cfg.right_padding_size, 0]
-        x = node("Pad", [x, const("pads", np.array(pads, np.int64))])
     mean, minimum, var = _norm_vectors(cfg, len(order))
     if np.any(mean + minimum):
         x = node("Sub", [x, const("mean_plus_min", (mean + minimum).astype(np.float32))])
     if np.any(var != 1):
         x = node("Mul", [x, const("var_reci", var.astype(np.float32))])
+    if cfg.padding:  # after normalisation, as the hardware does: padded pixels are padding_value
+        pads = [0, cfg.top_padding_size, cfg.left_padding_size, 0, 0, cfg.bottom_padding_size, cfg.right_padding_size, 0]
+        x = node("Pad", [x, const("pads", np.array(pads, np.int64)),
+                         const("padding_value", np.array(cfg.padding_value, np.float32))])
     x = node("Cast", [x], to=TensorProto.FLOAT16)  # AIPP writes float16
     if layout == "NCHW":
         x = node("Cast", [x], to=TensorProto.FLOAT)
