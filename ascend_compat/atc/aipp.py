@@ -51,8 +51,9 @@ field list) and ``aclmdlGetInputDims`` (aclcppdevg_03_1453: AIPP inputs are NHWC
 CANN ATC "AIPP configuration" docs for the formulas and the CSC matrices (atlasatc_16_0021 "CSC
 Configuration": YUV420SP_U8 to YUV444 with the swap off, to YVU444 with it on; the per-standard
 matrices above), atlasatc_16_0025 "Configuration File Template" (the processing order) and
-atlasatc_16_0023 "Cropping and Padding Configuration" (``padding_value``); Ascend/samples ``growthpath/junior-level/3_model_conversion/README_CN.md`` (the
-JPEG YUV -> RGB matrix, which channel ``mean_chn_0`` applies to after CSC).
+atlasatc_16_0023 "Cropping and Padding Configuration" (``padding_value``); Ascend/samples
+``growthpath/junior-level/3_model_conversion/README_CN.md`` (the JPEG YUV -> RGB matrix, which
+channel ``mean_chn_0`` applies to after CSC).
 
 Known gaps: atc also fills in a CSC matrix when ``csc_switch`` is on and none is given (the
 samples' vpc_resnet50 ``aipp.cfg`` relies on it); the simulator does not know that default and asks
