@@ -39,3 +39,30 @@ def sim():
         yield sim_module
     sim_module.CONFIG.__dict__.update(saved)
     torch.npu.set_device(0)
+
+
+# --------------------------------------------------------------------------- notebook run times
+NOTEBOOK_BUDGET_S = 60  # COURSE.md: every notebook runs top to bottom in well under a minute on 2 cores
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Report how long each notebook took under nbval (kernel start + every cell), slowest first.
+
+    A report, not a test: times depend on the machine (non-negotiable 5), but an instructor and CI
+    should see at a glance which notebooks come near the one-minute budget."""
+    totals: dict[str, float] = {}
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            nodeid = getattr(report, "nodeid", "")
+            if ".ipynb::" in nodeid and hasattr(report, "duration"):
+                path = nodeid.split("::", 1)[0]
+                totals[path] = totals.get(path, 0.0) + report.duration
+    if not totals:
+        return
+    ranked = sorted(totals.items(), key=lambda item: -item[1])
+    over = [path for path, seconds in ranked if seconds >= NOTEBOOK_BUDGET_S]
+    terminalreporter.section("notebook run times (nbval)")
+    terminalreporter.write_line(f"{len(ranked)} notebooks, {sum(totals.values()):.0f} s in all; "
+                                f"{len(over)} at or over the {NOTEBOOK_BUDGET_S} s budget")
+    for path, seconds in ranked[:12]:
+        terminalreporter.write_line(f"  {seconds:6.1f} s  {path}")

@@ -31,6 +31,10 @@ CUDA_SCRIPT = textwrap.dedent('''
     assert state["weight"].device.type == "npu"
     scripted = torch.jit.script(model)
     assert scripted is model
+    g = torch.Generator(device="cuda").manual_seed(0)   # diffusion-style seeding on the device
+    noise = torch.randn(2, 3, device="cuda", generator=g)
+    assert g.device.type == "npu" and noise.device.type == "npu"
+    assert torch.equal(noise.cpu(), torch.randn(2, 3, device="cuda", generator=g.manual_seed(0)).cpu())
     print("allocated", torch.cuda.memory_allocated() > 0)
     print("\\n".join(t2n.report()))
 ''')

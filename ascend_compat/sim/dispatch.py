@@ -199,8 +199,11 @@ def run(func, args, kwargs):
             target = None  # result goes to the host
     if cpu_kwargs.get("pin_memory"):
         cpu_kwargs["pin_memory"] = False
-    if info.takes_generator and cpu_kwargs.get("generator") is None:
-        cpu_kwargs["generator"] = random.generator(index)
+    if info.takes_generator:
+        if cpu_kwargs.get("generator") is None:
+            cpu_kwargs["generator"] = random.generator(index)
+        elif target is not None:
+            random.check_generator(cpu_kwargs["generator"])
 
     # 3. what the NPU allows, the computation, its cost; 4. the results as NPU tensors
     if info.checked:
@@ -354,8 +357,11 @@ def run_factory(func, args, kwargs):
     kwargs["device"] = _CPU
     if kwargs.get("pin_memory"):
         kwargs["pin_memory"] = False
-    if info.takes_generator and kwargs.get("generator") is None:
-        kwargs["generator"] = random.generator(index)
+    if info.takes_generator:
+        if kwargs.get("generator") is None:
+            kwargs["generator"] = random.generator(index)
+        else:
+            random.check_generator(kwargs["generator"])
     if info.checked:
         op_policy.check(info, args, kwargs, index)
     memory.reserve_for(func, args, kwargs, index)

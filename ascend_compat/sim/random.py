@@ -3,16 +3,106 @@
 ``torch.npu.manual_seed(s)`` seeds the current NPU's generator without touching the CPU's, and
 ``torch.manual_seed(s)`` seeds them all (PyTorch calls ``torch.npu.manual_seed_all`` for a
 registered device). Random operators on ``npu`` tensors draw from these generators.
+
+A learner's own ``torch.Generator(device="npu")`` works too (as with torch_npu, and as CUDA code's
+``torch.Generator(device="cuda")`` does after migration): PyTorch's Python device hooks cannot
+create a generator for a Python backend, so :func:`install` puts a subclass in ``torch.Generator``
+that keeps its numbers in a CPU generator and reports the NPU as its device. As on real devices, a
+random operator on an NPU refuses a CPU generator (:func:`check_generator`).
 """
 
 from __future__ import annotations
 
+import weakref
+
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from ascend_compat.sim import dispatch
 from ascend_compat.sim.config import CONFIG
 
 DEFAULT_SEED = 67280421310721  # the same default torch uses for its generators
+_CGenerator = torch._C.Generator
+
+
+class _GeneratorType(type(_CGenerator)):
+    """``isinstance(g, torch.Generator)`` stays true for every generator, the CPU's default included."""
+
+    def __instancecheck__(cls, obj) -> bool:
+        return isinstance(obj, _CGenerator)
+
+    def __subclasscheck__(cls, sub) -> bool:
+        return issubclass(sub, _CGenerator)
+
+
+class Generator(_CGenerator, metaclass=_GeneratorType):
+    """``torch.Generator(device="cpu")``, which also accepts ``"npu"``, ``"npu:N"`` and ``torch.device("npu", N)``."""
+
+    def __new__(cls, device="cpu"):
+        if isinstance(device, str) and device.startswith(dispatch.BACKEND):
+            device = torch.device(device)
+        if isinstance(device, torch.device) and device.type == dispatch.BACKEND:
+            generator = _CGenerator.__new__(cls, "cpu")
+            generator._npu_index = index = dispatch.resolve_index(device)
+            # operators receive PyTorch's own Python object for this generator, not this one
+            generator._as_operators_see_it = seen = _as_operators_see_it(generator)
+            _NPU_GENERATORS[seen] = index
+            return generator
+        return _CGenerator.__new__(cls, device)
+
+    @property
+    def device(self) -> torch.device:
+        index = getattr(self, "_npu_index", None)
+        return _CGenerator.device.__get__(self) if index is None else torch.device(dispatch.BACKEND, index)
+
+
+Generator.__module__, Generator.__qualname__ = "torch", "Generator"
+
+
+# The generator objects operators receive (see Generator.__new__) -> the NPU they belong to; an
+# entry lives as long as the learner's generator, which holds its object.
+_NPU_GENERATORS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+class _CatchGenerator(TorchDispatchMode):
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        if kwargs and "generator" in kwargs:
+            self.seen = kwargs["generator"]
+            return args[0]
+        return func(*args, **(kwargs or {}))
+
+
+def _as_operators_see_it(generator):
+    """The Python object PyTorch's C++ core hands to operators for ``generator`` (a different
+    object from the one made in Python): caught from a random fill of an empty tensor."""
+    empty = torch.empty(0)
+    with _CatchGenerator() as catch:
+        empty.uniform_(generator=generator)
+    return catch.seen
+
+
+def install() -> None:
+    """``torch.Generator`` becomes :class:`Generator` (once); each device gets its default generator."""
+    if torch.Generator is _CGenerator:
+        torch.Generator = Generator
+    _ensure()
+
+
+def is_npu_generator(generator) -> bool:
+    try:
+        return generator in _NPU_GENERATORS or getattr(generator, "_npu_index", None) is not None
+    except TypeError:  # not weak-referenceable: not a generator at all
+        return False
+
+
+def check_generator(generator) -> None:
+    """A random operator on the NPU was given ``generator``: it must be an NPU generator."""
+    if not is_npu_generator(generator):
+        found = generator.device.type if isinstance(generator, _CGenerator) else type(generator).__name__
+        raise RuntimeError(f"Expected a '{dispatch.BACKEND}' device type for generator but found '{found}'; "
+                           f"create it on the NPU: torch.Generator(device=\"{dispatch.BACKEND}\")")
+
+
 GENERATORS: list[torch.Generator] = []
 # Random operators whose schema has no `generator` argument (dropout's kernel): on the CPU they draw
 # from the CPU's default generator, so for the call the simulator lends it the NPU generator's state.
@@ -21,7 +111,7 @@ DRAWS_FROM_DEFAULT_GENERATOR = frozenset({"native_dropout"})
 
 def _ensure() -> None:
     while len(GENERATORS) < CONFIG.device_count:
-        GENERATORS.append(torch.Generator().manual_seed(DEFAULT_SEED))
+        GENERATORS.append(Generator(torch.device(dispatch.BACKEND, len(GENERATORS))).manual_seed(DEFAULT_SEED))
 
 
 def generator(index: int) -> torch.Generator:

@@ -65,7 +65,7 @@ def install() -> None:
         raise RuntimeError(f"another backend ({current!r}) already uses PyTorch's PrivateUse1 slot")
 
     from ascend_compat.sim import (accelerator, amp, backward_errors, current_device, dispatch, hccl, npu_module,
-                                   pinned, serialization)
+                                   pinned, random, serialization)
 
     _setup_privateuseone_for_python_backend(BACKEND, backend_module=npu_module, hook=_Hooks(), device_guard=_DeviceGuard())
     from ascend_compat.sim import tensor  # needs the device name "npu" to exist
@@ -85,6 +85,7 @@ def install() -> None:
     accelerator.install()
     backward_errors.install()
     current_device.install()
+    random.install()
     _STATE["library"] = (library, aten)
     from ascend_compat.sim import torch_npu_shim
 
