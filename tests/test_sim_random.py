@@ -69,6 +69,15 @@ def test_a_generator_on_the_npu_seeds_npu_random_operators():
     assert [gen.device.index for gen in torch.npu.default_generators] == list(range(torch.npu.device_count()))
     assert torch.Generator().device == torch.device("cpu")  # CPU generators are as before
 
+    import copy
+    import pickle
+
+    g1 = torch.Generator(device="npu:1").manual_seed(5)
+    for twin in (copy.deepcopy(g1), pickle.loads(pickle.dumps(g1))):
+        assert twin.device == torch.device("npu", 1)
+        assert torch.equal(torch.randn(3, device="npu:1", generator=twin).cpu(),
+                           torch.randn(3, device="npu:1", generator=copy.deepcopy(g1)).cpu())
+
 
 def test_a_cpu_generator_for_an_npu_operator_is_refused_as_on_real_devices():
     import pytest

@@ -55,6 +55,13 @@ class Generator(_CGenerator, metaclass=_GeneratorType):
         index = getattr(self, "_npu_index", None)
         return _CGenerator.device.__get__(self) if index is None else torch.device(dispatch.BACKEND, index)
 
+    def __reduce__(self):
+        """Pickling and deepcopy rebuild an NPU generator on its NPU (PyTorch's own would make a CPU one)."""
+        reduced = super().__reduce__()
+        if getattr(self, "_npu_index", None) is None:
+            return reduced
+        return (Generator, (self.device,), *reduced[2:])
+
 
 Generator.__module__, Generator.__qualname__ = "torch", "Generator"
 
