@@ -60,11 +60,9 @@ def set_device(device_id) -> int:
 
 def reset_device(device_id) -> int:
     """``ret``: undo one :func:`set_device`; the last one releases the device's default context."""
-    ret = _need_init()
+    ret = _need_set_device(device_id)
     if ret:
         return ret
-    if device_id not in STATE.devices:
-        return STATE.fail(C.ACL_ERROR_RT_INVALID_DEVICEID, f"device {device_id!r} was not set with acl.rt.set_device")
     STATE.device_refs[device_id] -= 1
     if STATE.device_refs[device_id] == 0:
         _release_device(device_id)
@@ -73,12 +71,20 @@ def reset_device(device_id) -> int:
 
 def reset_device_force(device_id) -> int:
     """``ret``: release the device however many times :func:`set_device` was called."""
+    ret = _need_set_device(device_id)
+    if ret:
+        return ret
+    _release_device(device_id)
+    return C.ACL_SUCCESS
+
+
+def _need_set_device(device_id) -> int:
+    """0 if ``device_id`` is in use (acl.init and acl.rt.set_device done), else the error code."""
     ret = _need_init()
     if ret:
         return ret
     if device_id not in STATE.devices:
         return STATE.fail(C.ACL_ERROR_RT_INVALID_DEVICEID, f"device {device_id!r} was not set with acl.rt.set_device")
-    _release_device(device_id)
     return C.ACL_SUCCESS
 
 

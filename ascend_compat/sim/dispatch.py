@@ -200,10 +200,7 @@ def run(func, args, kwargs):
     if cpu_kwargs.get("pin_memory"):
         cpu_kwargs["pin_memory"] = False
     if info.takes_generator:
-        if cpu_kwargs.get("generator") is None:
-            cpu_kwargs["generator"] = random.generator(index)
-        elif target is not None:
-            random.check_generator(cpu_kwargs["generator"])
+        cpu_kwargs["generator"] = random.operator_generator(index, cpu_kwargs.get("generator"), on_npu=target is not None)
 
     # 3. what the NPU allows, the computation, its cost; 4. the results as NPU tensors
     if info.checked:
@@ -358,10 +355,7 @@ def run_factory(func, args, kwargs):
     if kwargs.get("pin_memory"):
         kwargs["pin_memory"] = False
     if info.takes_generator:
-        if kwargs.get("generator") is None:
-            kwargs["generator"] = random.generator(index)
-        else:
-            random.check_generator(kwargs["generator"])
+        kwargs["generator"] = random.operator_generator(index, kwargs.get("generator"))
     if info.checked:
         op_policy.check(info, args, kwargs, index)
     memory.reserve_for(func, args, kwargs, index)

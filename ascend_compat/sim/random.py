@@ -95,8 +95,18 @@ def install() -> None:
     _ensure()
 
 
+def operator_generator(index: int, given, on_npu: bool = True):
+    """The generator a random operator on ``npu:index`` draws from: the device's own when none was
+    given; a given one must be an NPU generator when the result stays on the NPU."""
+    if given is None:
+        return generator(index)
+    if on_npu:
+        check_generator(given)
+    return given
+
+
 def is_npu_generator(generator) -> bool:
-    try:
+    try:  # the object operators receive, or (should PyTorch ever hand it over) the learner's own
         return generator in _NPU_GENERATORS or getattr(generator, "_npu_index", None) is not None
     except TypeError:  # not weak-referenceable: not a generator at all
         return False
