@@ -25,7 +25,7 @@ from grading_helpers import EXERCISES, SOLUTIONS, WRONG_ANSWERS, solution_answer
 ASSIGNMENT, NOTEBOOK = "level0_inference", "ex01_pick_device"
 CORPUS = Path(__file__).resolve().parent / "redteam"
 CASES = sorted(path.stem for path in CORPUS.glob("*.py"))
-LIMITS = {"timeout": 20, "notebook_timeout": 90, "memory_limit": "2G", "max_processes": 128, "iopub_timeout": 10}
+LIMITS = {"timeout": 20, "notebook_timeout": 90, "memory_limit": "2G", "max_processes": 128}
 HONEST = {"honest_solution": 8.0, "honest_blank": 0.0, "honest_wrong": 5.0}
 
 
