@@ -65,6 +65,37 @@ def test_in_place_and_views_share_memory(sim):
     assert y is x
 
 
+def test_views_keep_their_storage_counted_until_the_last_one_dies(sim):
+    torch.npu.empty_cache()
+    before = torch.npu.memory_allocated()
+    x = torch.ones(1024, 1024, device="npu")
+    size = torch.npu.memory_allocated() - before
+    assert size == 4 << 20
+    pieces = x.split(256)          # a list of views
+    row = x[3]                      # a view with a storage offset
+    assert row.storage_offset() == 3 * 1024 and row.cpu().sum().item() == 1024
+    alias = x.t().detach()
+    del x
+    assert torch.npu.memory_allocated() - before == size  # the views still hold the storage
+    del pieces, row
+    assert torch.npu.memory_allocated() - before == size
+    del alias
+    gc.collect()
+    assert torch.npu.memory_allocated() == before
+
+
+def test_backward_runs_on_the_calling_thread(sim):
+    # Like CPU tensors; a worker thread would bring a second OpenMP team and slow every kernel.
+    import threading
+
+    seen = []
+    w = torch.ones(3, device="npu", requires_grad=True)
+    w.register_hook(lambda grad: seen.append(threading.current_thread()))
+    (w * 2).sum().backward()
+    assert seen == [threading.current_thread()]
+    assert w.grad.device == torch.device("npu:0") and w.grad.cpu().tolist() == [2.0, 2.0, 2.0]
+
+
 def test_mixing_devices_fails_like_hardware(sim):
     a = torch.ones(2, device="npu:0")
     with pytest.raises(RuntimeError, match="same device.*npu:0 and npu:1"):

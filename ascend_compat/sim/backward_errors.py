@@ -1,7 +1,8 @@
 """Errors inside a backward pass: raised from ``loss.backward()``, not a crashed process.
 
-PyTorch runs the backward pass of a non-CPU device on a worker thread of its own. When Python
-code on that thread raises — the simulator's realism checks (mixed devices, float64, out of
+PyTorch's autograd engine runs a backward pass (for the simulated NPU on the calling thread, see
+``registration._backward_on_calling_thread``; for other devices on a worker thread). When Python
+code inside it raises — the simulator's realism checks (mixed devices, float64, out of
 memory) or a learner's ``tensor.register_hook`` function — the exception travels through
 PyTorch's C++ autograd engine with Python's error indicator still set, and the engine's stream
 guard then calls back into the simulator's Python device guard: that call fails inside a
@@ -9,7 +10,7 @@ guard then calls back into the simulator's Python device guard: that call fails 
 exception"). A Jupyter kernel would die with it. A C++ backend such as torch_npu never calls
 Python there, so on real hardware the same mistake is an ordinary exception from ``backward()``.
 
-So, on that thread only, the simulator does not let an exception escape into C++:
+So, inside a backward pass only, the simulator does not let an exception escape into C++:
 
 * an operator that fails a check is *recorded* (:func:`defer`) and computed anyway without the
   checks (:func:`ascend_compat.sim.dispatch.run_unchecked`), so the engine can finish;

@@ -42,9 +42,10 @@ class _DeviceState:
 
 
 class _ThreadState(threading.local):
-    # PyTorch runs backward passes of non-CPU devices on a worker thread of its own; that thread
-    # starts with one intra-op thread, which would make simulated backward passes slower than the
-    # CPU's. Each thread adopts the process-wide setting the first time it runs an operator.
+    # A thread other than the one that imported the lab (a user's thread, or PyTorch's autograd
+    # worker if a thread re-enables multithreaded backward) starts with one intra-op thread, which
+    # would make its operators slower than the CPU's. Each thread adopts the process-wide setting
+    # the first time it runs an operator.
     threads_set: bool = False
 
 
@@ -102,6 +103,7 @@ def _mixed_device_error(a: str, b: str):
     )
 
 
+_PLAIN = frozenset({int, float, bool})  # what int[]/float[] arguments hold (aten lists are homogeneous)
 _INTRA_OP_THREADS = torch.get_num_threads()
 _PYTHON_KEYS = torch._C.DispatchKeySet(torch._C.DispatchKey.Python) | torch._C.DispatchKeySet(
     torch._C.DispatchKey.PythonTLSSnapshot)
@@ -126,13 +128,17 @@ def run(func, args, kwargs):
         info = op_policy.info(func)
     if info.special:
         return _run_special(info, func, args, kwargs)
+    if info.single_view and isinstance(args[0], NPUTensor):
+        return _run_view(func, args, kwargs)
     # 1. the device, and the CPU tensors inside the NPU ones
     index = -1
     aliases = []  # (cpu tensor, what to return if the op returns it): in-place and out= ops
     mixed_cpu = None
     cpu_args = []
     for a in args:
-        if isinstance(a, NPUTensor):
+        if a is None or type(a) in _PLAIN:  # most arguments that are not tensors: passed as they are
+            cpu_args.append(a)
+        elif isinstance(a, NPUTensor):
             if index == -1:
                 index = a._index
             elif a._index != index and not info.cross_device:
@@ -146,6 +152,9 @@ def run(func, args, kwargs):
                 mixed_cpu = a
             cpu_args.append(a)
         elif type(a) is list or type(a) is tuple:
+            if not a or type(a[0]) in _PLAIN:  # sizes, strides, padding: nothing to unwrap
+                cpu_args.append(a)
+                continue
             items = []
             for x in a:
                 if isinstance(x, NPUTensor):
@@ -224,6 +233,26 @@ def run(func, args, kwargs):
     return _wrap_outputs(out, target, aliases)
 
 
+def _run_view(func, args, kwargs):
+    """A view (``t``, ``view``, ``detach``, ``split``...) of one NPU tensor: new metadata on the
+    host over the same device memory; no kernel, no device check, nothing new to count. About
+    half of the operators of a training step are views, so they skip the general path."""
+    base = args[0]
+    out = func(base._cpu, *args[1:], **kwargs)
+    timeline.record_view()
+    index = base._index
+    if type(out) is torch.Tensor:
+        wrapper = NPUTensor._make(out, index)
+        memory.track_view(wrapper, base)
+        return wrapper
+    views = []  # split, unbind, chunk: a list of views
+    for piece in out:
+        wrapper = NPUTensor._make(piece, index)
+        memory.track_view(wrapper, base)
+        views.append(wrapper)
+    return type(out)(views)
+
+
 def run_unchecked(func, args, kwargs):
     """Compute an operator with none of the NPU's rules: no device, dtype, operator or memory
     checks, no cost, no memory accounting.
@@ -288,8 +317,13 @@ FLOAT16_VIA_FLOAT32 = frozenset({"mm", "addmm", "bmm", "baddbmm", "convolution",
 
 def _has_float16(args) -> bool:
     """All floating-point tensor arguments are float16 (mixed dtypes keep PyTorch's own error)."""
-    floats = [a.dtype for a in args if isinstance(a, torch.Tensor) and a.is_floating_point()]
-    return bool(floats) and all(dtype == torch.float16 for dtype in floats)
+    found = False
+    for a in args:
+        if isinstance(a, torch.Tensor) and a.is_floating_point():
+            if a.dtype != torch.float16:
+                return False
+            found = True
+    return found
 
 
 def _float16_via_float32(func, args, kwargs):
@@ -317,8 +351,8 @@ _TORCH_INTERNALS = tuple(os.path.join(os.path.dirname(torch.__file__), sub) + os
 
 def _created_by_pytorch_internals() -> bool:
     """Is this factory call PyTorch's own bookkeeping (autograd thread, DDP/c10d), not user code?"""
-    if threading.current_thread() is not threading.main_thread():
-        return True  # the autograd engine's device thread
+    if torch._C._current_graph_task_id() != -1 or threading.current_thread() is not threading.main_thread():
+        return True  # the autograd engine (a backward pass, on this thread or a worker of its own)
     frame = sys._getframe(1)
     here = os.path.dirname(__file__)
     while frame is not None and frame.f_code.co_filename.startswith(here):

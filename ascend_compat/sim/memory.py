@@ -193,6 +193,21 @@ def track(wrapper, cpu: torch.Tensor, index: int) -> None:
     wrapper._memory_ref = ref
 
 
+def track_view(wrapper, base) -> None:
+    """Count ``wrapper``, a view of NPU tensor ``base``, as one more user of ``base``'s storage
+    (what :func:`track` finds out, known here without asking the storage)."""
+    ref = getattr(base, "_memory_ref", None)
+    ptr = _LIVE.get(ref) if ref is not None else None
+    record = _STORAGES.get(ptr) if ptr is not None else None
+    if record is None:  # base is not counted (an empty storage, or re-pointed): ask the storage
+        track(wrapper, wrapper._cpu, wrapper._index)
+        return
+    record[2] += 1
+    ref = _ref(wrapper, _on_death)
+    _LIVE[ref] = ptr
+    wrapper._memory_ref = ref
+
+
 def untrack(wrapper) -> None:
     """Stop counting ``wrapper``'s storage now (``tensor.data = other`` re-points it)."""
     ref = getattr(wrapper, "_memory_ref", None)

@@ -67,6 +67,7 @@ class OpInfo:
     no_op: bool            # nothing to do on the simulator
     special: bool          # not computed like the others (no_op, collective, a shallow-copy query)
     checked: bool          # check() has something to look at (float64 kernels, missing operators)
+    single_view: bool      # a view of its one tensor argument (t, view, detach, split): metadata only
 
 
 _INFO: dict = {}
@@ -116,15 +117,26 @@ def info(func) -> OpInfo:
             no_op=name in NO_OP,
             special=name in NO_OP or namespace == "c10d" or name == "_has_compatible_shallow_copy_type",
             checked=name in FLOAT64_UNSUPPORTED or not supported,
+            single_view=func.is_view and namespace == "aten" and _one_tensor_first(schema),
         )
     return found
+
+
+_PLAIN = frozenset({int, float, bool})
+
+
+def _one_tensor_first(schema) -> bool:
+    """The schema's only tensor argument is its first (``self``), a plain ``Tensor``."""
+    tensors = [a for a in schema.arguments if "Tensor" in str(a.type)]
+    return len(tensors) == 1 and schema.arguments and schema.arguments[0] is tensors[0] \
+        and str(tensors[0].type) == "Tensor"
 
 
 def _dtypes(args, kwargs):
     for a in args:
         if isinstance(a, torch.Tensor):
             yield a.dtype
-        elif isinstance(a, (list, tuple)):
+        elif isinstance(a, (list, tuple)) and a and type(a[0]) not in _PLAIN:
             for x in a:
                 if isinstance(x, torch.Tensor):
                     yield x.dtype

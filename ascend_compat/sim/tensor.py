@@ -42,8 +42,13 @@ class NPUTensor(torch.Tensor):
     def _make(cls, cpu: torch.Tensor, index: int) -> "NPUTensor":
         """The outer tensor around ``cpu`` (what ``NPUTensor(cpu, index)`` does, without the
         __new__/__init__ calls: the simulator makes one per operator result)."""
-        self = _make_wrapper_subclass(cls, cpu.size(), strides=cpu.stride(), storage_offset=cpu.storage_offset(),
-                                      dtype=cpu.dtype, layout=cpu.layout, device=_CXX_DEVICE, requires_grad=False)
+        # Only the arguments that differ from the defaults: PyTorch parses each one, per result.
+        offset = cpu.storage_offset()
+        if offset or cpu.layout is not torch.strided:
+            self = _make_wrapper_subclass(cls, cpu.size(), strides=cpu.stride(), storage_offset=offset,
+                                          dtype=cpu.dtype, layout=cpu.layout, device=_CXX_DEVICE)
+        else:
+            self = _make_wrapper_subclass(cls, cpu.size(), strides=cpu.stride(), dtype=cpu.dtype, device=_CXX_DEVICE)
         self._cpu = cpu
         self._index = index
         return self
