@@ -34,6 +34,8 @@ from typing import NamedTuple
 
 import torch
 
+from ascend_compat.sim.op_policy import PLAIN as _PLAIN
+
 # Modelling assumptions (see module docstring).
 DEVICE_LAUNCH_US = 3.0      # per kernel, on the device
 HOST_LAUNCH_US = 10.0       # per operator, host-side framework + runtime overhead (eager mode)
@@ -49,7 +51,6 @@ FOREACH_TENSORS_PER_KERNEL = 48
 FOREACH_SOC_PREFIXES = ("Ascend910B", "Ascend910_93")
 
 HALF = (torch.float16, torch.bfloat16)
-_PLAIN = frozenset({int, float, bool})  # int[]/float[] arguments: no tensors inside
 # Bare allocations: the caching allocator hands out memory on the host, nothing runs on the device.
 ALLOCATION_ONLY = frozenset({"empty", "empty_strided", "empty_like", "new_empty", "new_empty_strided"})
 MATMUL = {"mm", "addmm", "bmm", "baddbmm", "addbmm", "mv", "addmv", "dot", "vdot"}

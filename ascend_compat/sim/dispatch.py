@@ -29,6 +29,7 @@ import torch
 from ascend_compat.sim import memory, op_policy, pinned, random, timeline
 from ascend_compat.sim.config import CONFIG
 from ascend_compat.sim.op_policy import _INFO  # operator -> OpInfo, filled by op_policy.info
+from ascend_compat.sim.op_policy import PLAIN as _PLAIN
 
 BACKEND = "npu"
 _CPU = torch.device("cpu")
@@ -103,7 +104,6 @@ def _mixed_device_error(a: str, b: str):
     )
 
 
-_PLAIN = frozenset({int, float, bool})  # what int[]/float[] arguments hold (aten lists are homogeneous)
 _INTRA_OP_THREADS = torch.get_num_threads()
 _PYTHON_KEYS = torch._C.DispatchKeySet(torch._C.DispatchKey.Python) | torch._C.DispatchKeySet(
     torch._C.DispatchKey.PythonTLSSnapshot)
@@ -239,7 +239,7 @@ def _run_view(func, args, kwargs):
     half of the operators of a training step are views, so they skip the general path."""
     base = args[0]
     out = func(base._cpu, *args[1:], **kwargs)
-    timeline.record_view()
+    timeline.record_metadata()
     index = base._index
     if type(out) is torch.Tensor:
         wrapper = NPUTensor._make(out, index)

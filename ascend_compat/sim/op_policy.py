@@ -40,6 +40,10 @@ FLOAT64_UNSUPPORTED = frozenset({
 })
 MATRIX_OPS = frozenset({"mm", "addmm", "bmm", "baddbmm", "addbmm", "mv", "addmv", "matmul", "dot", "linear"})
 
+# What the non-tensor arguments of aten operators mostly are; aten lists are homogeneous, so an
+# int[]/float[] argument is recognised by its first item and passed on without a look inside.
+PLAIN = frozenset({int, float, bool})
+
 # Operators that legitimately take tensors from two devices.
 CROSS_DEVICE_OPS = frozenset({"copy_", "_to_copy", "_copy_from", "_copy_from_and_resize", "set_",
                               "index", "index_put_", "index_put", "_index_put_impl_", "_foreach_copy_"})
@@ -122,9 +126,6 @@ def info(func) -> OpInfo:
     return found
 
 
-_PLAIN = frozenset({int, float, bool})
-
-
 def _one_tensor_first(schema) -> bool:
     """The schema's only tensor argument is its first (``self``), a plain ``Tensor``."""
     tensors = [a for a in schema.arguments if "Tensor" in str(a.type)]
@@ -136,7 +137,7 @@ def _dtypes(args, kwargs):
     for a in args:
         if isinstance(a, torch.Tensor):
             yield a.dtype
-        elif isinstance(a, (list, tuple)) and a and type(a[0]) not in _PLAIN:
+        elif isinstance(a, (list, tuple)) and a and type(a[0]) not in PLAIN:
             for x in a:
                 if isinstance(x, torch.Tensor):
                     yield x.dtype

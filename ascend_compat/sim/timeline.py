@@ -100,20 +100,6 @@ def _launch(index: int, name: str, cost_us: float, *, sync: bool, engine, detail
     """Queue ``count`` kernels taking ``cost_us`` in total on ``npu:index``'s current stream."""
     tl = _DEVICES.get(index) or device(index)
     stream = tl.streams.get(tl.current) or tl.stream(tl.current, index)
-    if count == 1 and not _PROFILERS:  # the common case: one kernel, nobody watching
-        start = HOST.now if HOST.now > stream.ready else stream.ready
-        if engine is not None:
-            free = tl.engines[engine]
-            if free > start:
-                start = free
-            tl.engines[engine] = start + cost_us
-            tl.busy_us += cost_us
-        stream.ready = start + cost_us
-        HOST.now += costmodel.HOST_LAUNCH_US
-        tl.kernels += 1
-        if sync and stream.ready > HOST.now:
-            HOST.now = stream.ready
-        return
     each = cost_us / count
     for _ in range(count):
         start = HOST.now if HOST.now > stream.ready else stream.ready
@@ -148,7 +134,7 @@ def record(info, index: int, args, out, *, to_host: bool = False, from_host: boo
         if metadata_only is None:
             metadata_only = _NO_KERNEL[info.overload] = costmodel.launches_nothing(info.op)
         if metadata_only:
-            HOST.now += costmodel.HOST_METADATA_US
+            record_metadata()
             return
         if info.supported:
             cost = costmodel.estimate(info.name, args, out, _spec())
@@ -170,8 +156,8 @@ def record(info, index: int, args, out, *, to_host: bool = False, from_host: boo
     _launch(index, info.overload, duration, sync=sync, engine=engine, detail=detail, count=count)
 
 
-def record_view() -> None:
-    """A view operator: host-side metadata only, no kernel (what record() does for views)."""
+def record_metadata() -> None:
+    """A view or a bare allocation: host-side bookkeeping only, no kernel."""
     HOST.now += costmodel.HOST_METADATA_US
 
 
