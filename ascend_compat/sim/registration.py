@@ -40,9 +40,12 @@ class _Hooks(torch._C._acc.PrivateUse1Hooks):
         return True
 
 
+_PRIVATEUSE1 = torch._C._autograd.DeviceType.PrivateUse1
+
+
 class _DeviceGuard(torch._C._acc.DeviceGuard):
-    def type_(self):
-        return torch._C._autograd.DeviceType.PrivateUse1
+    def type_(self):  # PyTorch's C++ core asks this more than once per operator
+        return _PRIVATEUSE1
 
 
 def _factory_fallback(op, *args, **kwargs):
