@@ -67,9 +67,10 @@ def _backward_on_calling_thread() -> None:
     computes on the CPU, so it brings a second OpenMP thread team to a machine whose cores the
     first team already uses; with two teams alive the OpenMP runtime stops spinning between
     parallel regions and every multi-threaded CPU kernel pays a thread wake-up (measured: a 1 MiB
-    relu 55 -> 118 us, a 64-channel 3x3 convolution +12%; benchmarks/bench_sim.py). Real NPU
-    kernels do not run on host threads, so nothing a learner can observe depends on the worker.
-    The setting is per thread: this is the thread that imported the lab, a notebook's kernel thread.
+    relu 55 -> 118 us, a 64-channel 3x3 convolution +12%). Results, gradients and simulated
+    times are the same either way; only a hook that asks which thread it runs on can tell (on a
+    real NPU it is torch_npu's worker). The setting is per thread: the thread that imported the
+    lab, which in a notebook is the kernel's.
     """
     torch.autograd.set_multithreading_enabled(False)
 
