@@ -84,6 +84,22 @@ def test_views_keep_their_storage_counted_until_the_last_one_dies(sim):
     assert torch.npu.memory_allocated() == before
 
 
+def test_inference_mode_views_and_moves_behave_like_the_cpu(sim):
+    made_outside = torch.arange(6.0).reshape(3, 2)
+    on_npu = made_outside.to("npu")
+    with torch.inference_mode():
+        for view in (lambda x: x.t(), lambda x: x.view(6), lambda x: x.detach(), lambda x: x[1],
+                     lambda x: x.split(1)[0]):
+            expected, got = view(made_outside), view(on_npu)
+            assert got.device.type == "npu" and got.is_inference() == expected.is_inference()
+            assert torch.equal(got.cpu(), expected)
+        # to()/cpu() may return their input, but copy when the device or dtype changes
+        back = on_npu.cpu()
+        assert type(back) is torch.Tensor and back.device.type == "cpu" and torch.equal(back, made_outside)
+        assert on_npu.to(torch.float16).dtype == torch.float16
+        assert on_npu.to("npu") is on_npu
+
+
 def test_backward_runs_on_the_calling_thread(sim):
     # Like CPU tensors; a worker thread would bring a second OpenMP team and slow every kernel.
     import threading

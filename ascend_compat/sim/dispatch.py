@@ -240,6 +240,15 @@ def _run_view(func, args, kwargs):
     base = args[0]
     out = func(base._cpu, *args[1:], **kwargs)
     timeline.record_metadata()
+    if torch.is_inference_mode_enabled() and not base.is_inference():
+        # A view of a normal tensor is a normal tensor, inside inference_mode too: PyTorch gives
+        # it its base's version counter, which a wrapper made in inference mode could not hold.
+        with torch.inference_mode(False):
+            return _view_wrappers(out, base)
+    return _view_wrappers(out, base)
+
+
+def _view_wrappers(out, base):
     index = base._index
     if type(out) is torch.Tensor:
         wrapper = NPUTensor._make(out, index)

@@ -121,9 +121,17 @@ def info(func) -> OpInfo:
             no_op=name in NO_OP,
             special=name in NO_OP or namespace == "c10d" or name == "_has_compatible_shallow_copy_type",
             checked=name in FLOAT64_UNSUPPORTED or not supported,
-            single_view=func.is_view and namespace == "aten" and _one_tensor_first(schema),
+            single_view=_is_true_view(func, name, namespace) and _one_tensor_first(schema),
         )
     return found
+
+
+def _is_true_view(func, name: str, namespace: str) -> bool:
+    """Always a view of its input (``t``, ``view``, ``detach``, ``split``), not an operator that only
+    *may* return its input (``to``, ``reshape``, ``contiguous`` copy when they must). PyTorch's
+    functionalization gives every true view a ``<name>_copy`` twin; the others have none."""
+    return (func.is_view and namespace == "aten" and name != "lift_fresh"
+            and hasattr(torch.ops.aten, name + "_copy"))
 
 
 def _one_tensor_first(schema) -> bool:
