@@ -169,9 +169,19 @@ def fallback_us(name: str, args, out) -> float:
     return host_copy_us(_nbytes(args)) + work / (CPU_FALLBACK_GFLOPS * 1e9) * 1e6 + host_copy_us(back)
 
 
-def launches_nothing(op) -> bool:
-    """Views and bare allocations: host-side metadata only (no device kernel)."""
-    return op.is_view or op._overloadpacket.__name__ in ALLOCATION_ONLY
+NO_KERNEL, ONE_KERNEL, SOME_KERNELS = 0, 1, 2  # what launch_kind() says of an operator
+
+
+def launch_kind(op) -> int:
+    """Views and bare allocations launch nothing (host-side metadata only); ``_foreach_*`` and
+    ``_fused_adamw_`` launch a number that depends on their arguments (:func:`kernels`); every
+    other operator launches one kernel."""
+    name = op._overloadpacket.__name__
+    if op.is_view or name in ALLOCATION_ONLY:
+        return NO_KERNEL
+    if name.startswith("_foreach_") or name in ("_fused_adamw_", "_fused_adamw"):
+        return SOME_KERNELS
+    return ONE_KERNEL
 
 
 def kernels(name: str, args, soc_name: str) -> int:

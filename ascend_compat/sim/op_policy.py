@@ -141,24 +141,28 @@ def _one_tensor_first(schema) -> bool:
         and str(tensors[0].type) == "Tensor"
 
 
-def _dtypes(args, kwargs):
+_DOUBLE = frozenset({torch.float64, torch.complex128})
+
+
+def _dtypes(args, kwargs) -> list:
+    """The dtypes of the tensor arguments (one level into lists) and of a ``dtype=`` argument."""
+    dtypes = []
     for a in args:
         if isinstance(a, torch.Tensor):
-            yield a.dtype
-        elif isinstance(a, (list, tuple)) and a and type(a[0]) not in PLAIN:
-            for x in a:
-                if isinstance(x, torch.Tensor):
-                    yield x.dtype
+            dtypes.append(a.dtype)
+        elif type(a) in (list, tuple) and a and type(a[0]) not in PLAIN:
+            dtypes += [x.dtype for x in a if isinstance(x, torch.Tensor)]
     dtype = kwargs.get("dtype")
     if dtype is not None:
-        yield dtype
+        dtypes.append(dtype)
+    return dtypes
 
 
 def check(info: OpInfo, args, kwargs, index: int) -> None:
     """Raise or warn the way the NPU would, before the operator runs."""
     if info.float64_sensitive and CONFIG.float64 == "error":
         for dtype in _dtypes(args, kwargs):
-            if dtype in (torch.float64, torch.complex128):
+            if dtype in _DOUBLE:
                 raise NPUUnsupportedError(
                     f"NPU operator {info.overload} does not support float64 (DT_DOUBLE) on npu:{index} "
                     f"({CONFIG.soc}): Ascend AI Cores compute in float16/bfloat16/float32. Fix: keep "

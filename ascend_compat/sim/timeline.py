@@ -119,7 +119,7 @@ def _launch(index: int, name: str, cost_us: float, *, sync: bool, engine, detail
         HOST.now = max(HOST.now, stream.ready)
 
 
-_NO_KERNEL: dict = {}  # overload name -> True for views and bare allocations (decided once per operator)
+_LAUNCHES: dict = {}  # overload name -> costmodel.launch_kind() (decided once per operator)
 
 
 def record(info, index: int, args, out, *, to_host: bool = False, from_host: bool = False,
@@ -130,16 +130,16 @@ def record(info, index: int, args, out, *, to_host: bool = False, from_host: boo
         engine, flops, moved, count = (D2H if to_host else H2D), 0.0, duration, 1
         sync = to_host or blocking
     else:
-        metadata_only = _NO_KERNEL.get(info.overload)
-        if metadata_only is None:
-            metadata_only = _NO_KERNEL[info.overload] = costmodel.launches_nothing(info.op)
-        if metadata_only:
+        launches = _LAUNCHES.get(info.overload)
+        if launches is None:
+            launches = _LAUNCHES[info.overload] = costmodel.launch_kind(info.op)
+        if launches == costmodel.NO_KERNEL:
             record_metadata()
             return
         if info.supported:
             cost = costmodel.estimate(info.name, args, out, _spec())
             duration, flops, moved, engine, sync = cost.device_us, cost.flops, cost.bytes, COMPUTE, False
-            count = costmodel.kernels(info.name, args, CONFIG.soc) if info.name[0] == "_" else 1
+            count = costmodel.kernels(info.name, args, CONFIG.soc) if launches == costmodel.SOME_KERNELS else 1
             if count > 1:
                 duration += (count - 1) * costmodel.DEVICE_LAUNCH_US
         else:
