@@ -187,6 +187,11 @@ def track(wrapper, cpu: torch.Tensor, index: int) -> None:
     record = _STORAGES.get(ptr)
     if record is None or record[0] != index:
         record = _STORAGES[ptr] = [index, allocate(index, nbytes), 0]
+    _add_user(wrapper, ptr, record)
+
+
+def _add_user(wrapper, ptr: int, record: list) -> None:
+    """``wrapper`` is one more live tensor on the storage at ``ptr``; its death takes one away."""
     record[2] += 1
     ref = _ref(wrapper, _on_death)
     _LIVE[ref] = ptr
@@ -202,10 +207,7 @@ def track_view(wrapper, base) -> None:
     if record is None:  # base is not counted (an empty storage, or re-pointed): ask the storage
         track(wrapper, wrapper._cpu, wrapper._index)
         return
-    record[2] += 1
-    ref = _ref(wrapper, _on_death)
-    _LIVE[ref] = ptr
-    wrapper._memory_ref = ref
+    _add_user(wrapper, ptr, record)
 
 
 def untrack(wrapper) -> None:

@@ -98,8 +98,8 @@ def _spec():
 
 def _launch(index: int, name: str, cost_us: float, *, sync: bool, engine, detail=None, count: int = 1) -> None:
     """Queue ``count`` kernels taking ``cost_us`` in total on ``npu:index``'s current stream."""
-    tl = _DEVICES.get(index) or device(index)
-    stream = tl.streams.get(tl.current) or tl.stream(tl.current, index)
+    tl = device(index)
+    stream = tl.stream(tl.current, index)
     each = cost_us / count
     for _ in range(count):
         start = HOST.now if HOST.now > stream.ready else stream.ready
