@@ -47,6 +47,28 @@ def test_profiles_are_identical_run_to_run(sim):
     assert figures() == figures()
 
 
+def test_profiling_does_not_change_simulated_time(sim):
+    """With no profiler listening, most kernels take a shorter path through the timeline; the
+    device and host clocks must come out the same either way."""
+    import torch_npu
+
+    from ascend_compat.sim import timeline
+
+    def clocks(profiled: bool):
+        sim.reset()
+        torch.manual_seed(0)
+        if profiled:
+            with torch_npu.profiler.profile():
+                _workload()
+        else:
+            _workload()
+        device = timeline.device(0)
+        return timeline.HOST.now, timeline.current_stream(0).ready, device.kernels, device.busy_us
+
+    assert clocks(profiled=False) == clocks(profiled=True)
+    assert clocks(profiled=False)[2] > 5
+
+
 def test_trace_handler_writes_a_file(sim, tmp_path):
     import torch_npu
 

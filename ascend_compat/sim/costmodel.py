@@ -131,27 +131,34 @@ def flops(name: str, args, out) -> float:
     return float(result.numel()) if result is not None else 0.0
 
 
-def estimate(name: str, args, out, spec) -> Cost:
-    """The device time of one operator on the SoC described by ``spec``."""
+class Rates(NamedTuple):
+    """A SoC's peak figures, derated by the efficiencies above, in the units :func:`estimate` uses
+    (per second). Worked out once per SoC, not once per operator."""
+    vector_flops: float     # the vector unit: a quarter of the fp32 cube
+    cube_fp32_flops: float
+    cube_half_flops: float  # float16/bfloat16 on the cube
+    bytes: float            # device memory
+
+
+def rates(spec) -> Rates:
+    return Rates(spec.fp32_tflops * 1e12 * VECTOR_EFFICIENCY / 4, spec.fp32_tflops * 1e12 * CUBE_EFFICIENCY,
+                 spec.fp16_tflops * 1e12 * CUBE_EFFICIENCY, spec.bandwidth_gbps * 1e9 * BANDWIDTH_EFFICIENCY)
+
+
+def estimate(name: str, args, out, rate: Rates) -> Cost:
+    """The device time of one operator on the SoC whose :func:`rates` are ``rate``."""
     moved = _nbytes(args) + _nbytes(out)
-    heavy = name in HEAVY
-    if not heavy:  # the common case, kept cheap: one operation per output element
+    if name in HEAVY:
+        f = flops(name, args, out)
+        dtype = getattr(_first_tensor(out), "dtype", None) or getattr(_first_tensor(args), "dtype", torch.float32)
+        per_second = rate.cube_half_flops if dtype in HALF else rate.cube_fp32_flops
+    else:  # the common case, kept cheap: one operation per output element
         result = out if isinstance(out, torch.Tensor) else _first_tensor(out)
         f = float(result.numel()) if result is not None else 0.0
-        rate = spec.fp32_tflops * 1e12 * VECTOR_EFFICIENCY / 4
-        compute_us = f / rate * 1e6 if rate else 0.0
-        memory_us = moved / (spec.bandwidth_gbps * 1e9 * BANDWIDTH_EFFICIENCY) * 1e6
-        return Cost(f, moved, DEVICE_LAUNCH_US + max(compute_us, memory_us))
-    f = flops(name, args, out)
-    if heavy:
-        dtype = getattr(_first_tensor(out), "dtype", None) or getattr(_first_tensor(args), "dtype", torch.float32)
-        peak = spec.fp16_tflops if dtype in HALF else spec.fp32_tflops
-        rate = peak * 1e12 * CUBE_EFFICIENCY
-    else:
-        rate = spec.fp32_tflops * 1e12 * VECTOR_EFFICIENCY / 4  # vector unit: a fraction of the cube
-    compute_us = f / rate * 1e6 if rate else 0.0
-    memory_us = moved / (spec.bandwidth_gbps * 1e9 * BANDWIDTH_EFFICIENCY) * 1e6
-    return Cost(f, moved, DEVICE_LAUNCH_US + max(compute_us, memory_us))
+        per_second = rate.vector_flops
+    compute_us = f / per_second * 1e6 if per_second else 0.0
+    memory_us = moved / rate.bytes * 1e6
+    return Cost(f, moved, DEVICE_LAUNCH_US + (compute_us if compute_us > memory_us else memory_us))
 
 
 def host_copy_us(nbytes: int) -> float:

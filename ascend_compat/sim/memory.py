@@ -40,7 +40,6 @@ class DeviceMemory:
 
 
 _DEVICES: dict[int, DeviceMemory] = {}
-_STORAGES: dict[int, list] = {}  # storage data_ptr -> [device index, block bytes, live wrappers]
 
 
 def device(index: int) -> DeviceMemory:
@@ -159,62 +158,62 @@ def check_fits(index: int, nbytes: int) -> None:
         raise _out_of_memory(index, block)
 
 
-# live NPU tensor (by weak reference) -> the storage it counts; a weak reference with a callback
-# is much cheaper than weakref.finalize, and this runs for every tensor an operator creates.
-_LIVE: dict = {}
-_ref = weakref.ref
+class _Block:
+    """One device allocation, shared by every NPU tensor on its storage (a tensor and its views).
+
+    Each of those tensors holds the block in ``_memory``; Python frees an object the moment the
+    last reference to it goes, so the block is given back exactly when the last tensor on its
+    storage dies. A view costs one attribute: no per-tensor bookkeeping, nothing to run at its
+    death."""
+
+    __slots__ = ("index", "size", "ptr", "__weakref__")
+
+    def __init__(self, index: int, size: int, ptr: int):
+        self.index, self.size, self.ptr = index, size, ptr
+
+    def __del__(self):
+        try:
+            free(self.index, self.size)
+            ref = _STORAGES.get(self.ptr)
+            if ref is not None and ref() in (None, self):
+                del _STORAGES[self.ptr]
+        except (NameError, TypeError, AttributeError):  # interpreter exit: the module is gone
+            pass
 
 
-def _on_death(ref) -> None:
-    ptr = _LIVE.pop(ref, None)
-    if ptr is not None:
-        record = _STORAGES.get(ptr)  # the storage loses one wrapper; the last one frees its block
-        if record is not None:
-            record[2] -= 1
-            if record[2] == 0:
-                del _STORAGES[ptr]
-                free(record[0], record[1])
+# storage data_ptr -> weak reference to its _Block (weak: the tensors own the block, not this table)
+_STORAGES: dict[int, weakref.ref] = {}
 
 
 def track(wrapper, cpu: torch.Tensor, index: int) -> None:
     """Count the storage behind a new NPU tensor (once per storage; views share it) until the
-    tensor dies or :func:`untrack` is called."""
+    last tensor on it dies or is re-pointed (:func:`untrack`)."""
     storage = cpu.untyped_storage()
     nbytes = storage.nbytes()
     if nbytes == 0:
         return
     ptr = storage.data_ptr()
-    record = _STORAGES.get(ptr)
-    if record is None or record[0] != index:
-        record = _STORAGES[ptr] = [index, allocate(index, nbytes), 0]
-    _add_user(wrapper, ptr, record)
-
-
-def _add_user(wrapper, ptr: int, record: list) -> None:
-    """``wrapper`` is one more live tensor on the storage at ``ptr``; its death takes one away."""
-    record[2] += 1
-    ref = _ref(wrapper, _on_death)
-    _LIVE[ref] = ptr
-    wrapper._memory_ref = ref
+    ref = _STORAGES.get(ptr)
+    block = ref() if ref is not None else None
+    if block is None or block.index != index:
+        block = _Block(index, allocate(index, nbytes), ptr)
+        _STORAGES[ptr] = weakref.ref(block)
+    wrapper._memory = block
 
 
 def track_view(wrapper, base) -> None:
     """Count ``wrapper``, a view of NPU tensor ``base``, as one more user of ``base``'s storage
     (what :func:`track` finds out, known here without asking the storage)."""
-    ref = getattr(base, "_memory_ref", None)
-    ptr = _LIVE.get(ref) if ref is not None else None
-    record = _STORAGES.get(ptr) if ptr is not None else None
-    if record is None:  # base is not counted (an empty storage, or re-pointed): ask the storage
+    block = getattr(base, "_memory", None)
+    if block is None:  # base is not counted (an empty storage): ask the storage
         track(wrapper, wrapper._cpu, wrapper._index)
-        return
-    _add_user(wrapper, ptr, record)
+    else:
+        wrapper._memory = block
 
 
 def untrack(wrapper) -> None:
-    """Stop counting ``wrapper``'s storage now (``tensor.data = other`` re-points it)."""
-    ref = getattr(wrapper, "_memory_ref", None)
-    if ref is not None:
-        _on_death(ref)
+    """``wrapper`` no longer uses its storage (``tensor.data = other`` re-points it)."""
+    wrapper.__dict__.pop("_memory", None)
 
 
 def reserve_for(func, args, kwargs, index: int) -> None:

@@ -85,15 +85,15 @@ def current_stream(index: int) -> StreamState:
     return tl.stream(tl.current, index)
 
 
-_SPEC_CACHE: list = [None, None]  # [SoC name, spec]: looked up once per SoC, not once per operator
+_RATES_CACHE: list = [None, None]  # [SoC name, its costmodel.Rates]: once per SoC, not per operator
 
 
-def _spec():
-    if _SPEC_CACHE[0] != CONFIG.soc:
+def _rates() -> costmodel.Rates:
+    if _RATES_CACHE[0] != CONFIG.soc:
         from ascend_compat import soc
 
-        _SPEC_CACHE[:] = [CONFIG.soc, soc.get(CONFIG.soc)]
-    return _SPEC_CACHE[1]
+        _RATES_CACHE[:] = [CONFIG.soc, costmodel.rates(soc.get(CONFIG.soc))]
+    return _RATES_CACHE[1]
 
 
 def _launch(index: int, name: str, cost_us: float, *, sync: bool, engine, detail=None, count: int = 1) -> None:
@@ -119,6 +119,21 @@ def _launch(index: int, name: str, cost_us: float, *, sync: bool, engine, detail
         HOST.now = max(HOST.now, stream.ready)
 
 
+def _launch_one(index: int, cost_us: float) -> None:
+    """One compute kernel, with no profiler listening: :func:`_launch`'s common case, without its
+    loop and options (most operators of every step take this path)."""
+    tl = _DEVICES.get(index) or device(index)
+    stream = tl.streams.get(tl.current) or tl.stream(tl.current, index)
+    start = HOST.now if HOST.now > stream.ready else stream.ready
+    engines = tl.engines
+    if engines[COMPUTE] > start:
+        start = engines[COMPUTE]
+    stream.ready = engines[COMPUTE] = start + cost_us
+    HOST.now += costmodel.HOST_LAUNCH_US
+    tl.kernels += 1
+    tl.busy_us += cost_us
+
+
 _LAUNCHES: dict = {}  # overload name -> costmodel.launch_kind() (decided once per operator)
 
 
@@ -137,7 +152,10 @@ def record(info, index: int, args, out, *, to_host: bool = False, from_host: boo
             record_metadata()
             return
         if info.supported:
-            cost = costmodel.estimate(info.name, args, out, _spec())
+            cost = costmodel.estimate(info.name, args, out, _rates())
+            if launches == costmodel.ONE_KERNEL and not _PROFILERS:
+                _launch_one(index, cost.device_us)  # the common case
+                return
             duration, flops, moved, engine, sync = cost.device_us, cost.flops, cost.bytes, COMPUTE, False
             count = costmodel.kernels(info.name, args, CONFIG.soc) if launches == costmodel.SOME_KERNELS else 1
             if count > 1:
