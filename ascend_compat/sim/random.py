@@ -16,7 +16,6 @@ from __future__ import annotations
 import weakref
 
 import torch
-from torch.utils._python_dispatch import TorchDispatchMode
 
 from ascend_compat.sim import dispatch
 from ascend_compat.sim.config import CONFIG
@@ -71,21 +70,28 @@ Generator.__module__, Generator.__qualname__ = "torch", "Generator"
 _NPU_GENERATORS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-class _CatchGenerator(TorchDispatchMode):
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        if kwargs and "generator" in kwargs:
-            self.seen = kwargs["generator"]
-            return args[0]
-        return func(*args, **(kwargs or {}))
+class _CatchGenerator(torch.Tensor):
+    """An empty tensor whose operators only note the generator they are handed. (A tensor, not a
+    TorchDispatchMode: entering a mode imports torch._dynamo, over a second of every start-up.)"""
+
+    seen = None
+
+    @staticmethod
+    def __new__(cls):
+        return torch.Tensor._make_wrapper_subclass(cls, (0,), dtype=torch.float32)
+
+    @classmethod
+    def __torch_dispatch__(cls, func, types, args=(), kwargs=None):
+        cls.seen = (kwargs or {}).get("generator")
+        return args[0]
 
 
 def _as_operators_see_it(generator):
     """The Python object PyTorch's C++ core hands to operators for ``generator`` (a different
     object from the one made in Python): caught from a random fill of an empty tensor."""
-    empty = torch.empty(0)
-    with _CatchGenerator() as catch:
-        empty.uniform_(generator=generator)
-    return catch.seen
+    _CatchGenerator().uniform_(generator=generator)
+    seen, _CatchGenerator.seen = _CatchGenerator.seen, None
+    return seen
 
 
 def install() -> None:
