@@ -74,3 +74,20 @@ def test_bad_requests_are_one_clear_error(two_courses, tmp_path):
         autograde_course(parallel, ASSIGNMENT, jobs=0)
     with pytest.raises(UserError, match="not an assignment of this course"):
         autograde_course(parallel, "level9_nothing")
+
+
+def test_each_job_gets_its_share_of_the_cores(monkeypatch, tmp_path):
+    """Two jobs with one OpenMP thread per core each would make their kernels take turns."""
+    import subprocess
+
+    from ascend_compat.grading import parallel
+
+    seen = []
+    monkeypatch.setattr(subprocess, "run", lambda *a, env=None, **k: seen.append(env.get("OMP_NUM_THREADS")))
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 4)
+    parallel._run_nbgrader(["autograde", "a"], tmp_path, isolated_config=False, jobs=2)
+    parallel._run_nbgrader(["autograde", "a"], tmp_path, isolated_config=False, jobs=1)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")  # an instructor's own setting wins
+    parallel._run_nbgrader(["autograde", "a"], tmp_path, isolated_config=False, jobs=2)
+    assert seen == ["2", None, "3"]

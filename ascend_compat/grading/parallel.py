@@ -136,13 +136,17 @@ def _make_worker(layout: CourseLayout, assignment: str, students: list[str], wor
         _copy_tree(layout.submitted / student / assignment, worker / layout.submitted.name / student / assignment)
 
 
-def _run_nbgrader(args: list[str], cwd: Path, isolated_config: bool):
+def _run_nbgrader(args: list[str], cwd: Path, isolated_config: bool, jobs: int = 1):
     import subprocess
     import sys
 
     from ascend_compat.grading import course
 
     env = course.nbgrader_environment(cwd) if isolated_config else dict(os.environ)
+    if jobs > 1 and "OMP_NUM_THREADS" not in env:
+        # each job's kernels get their share of the cores: with one OpenMP thread per core in
+        # every job, the jobs' spinning threads would take turns on the same cores
+        env["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // jobs))
     if not isolated_config:
         env.setdefault("ASCEND_LAB_KERNEL_BACKEND", os.environ.get("ASCEND_COMPAT_BACKEND", ""))
         env["ASCEND_COMPAT_BACKEND"] = "cpu"
@@ -239,7 +243,8 @@ def autograde_course(course_dir: Path | str, assignment: str, jobs: int = 1,
             runs: dict[int, object] = {}
 
             def grade(index: int) -> None:
-                runs[index] = _run_nbgrader(_nbgrader_args(assignment, workers[index]), workers[index], isolated_config)
+                runs[index] = _run_nbgrader(_nbgrader_args(assignment, workers[index]), workers[index], isolated_config,
+                                            jobs=len(shards))
 
             threads = [threading.Thread(target=grade, args=(index,)) for index in range(len(shards))]
             for thread in threads:
