@@ -96,22 +96,29 @@ def _rates() -> costmodel.Rates:
     return _RATES_CACHE[1]
 
 
+def _queue(tl: DeviceTimeline, stream: StreamState, engine, each: float) -> float:
+    """Place one kernel of ``each`` us on ``stream``; returns when it starts: once the host has
+    launched it, the stream has finished the work queued before it and its engine is free."""
+    start = HOST.now if HOST.now > stream.ready else stream.ready
+    if engine is not None:
+        free = tl.engines[engine]
+        if free > start:
+            start = free
+        tl.engines[engine] = start + each
+    stream.ready = start + each
+    HOST.now += costmodel.HOST_LAUNCH_US
+    return start
+
+
 def _launch(index: int, name: str, cost_us: float, *, sync: bool, engine, detail=None, count: int = 1) -> None:
     """Queue ``count`` kernels taking ``cost_us`` in total on ``npu:index``'s current stream."""
     tl = device(index)
     stream = tl.stream(tl.current, index)
     each = cost_us / count
     for _ in range(count):
-        start = HOST.now if HOST.now > stream.ready else stream.ready
-        if engine is not None:
-            free = tl.engines[engine]
-            if free > start:
-                start = free
-            tl.engines[engine] = start + each
-        stream.ready = end = start + each
-        HOST.now += costmodel.HOST_LAUNCH_US
+        start = _queue(tl, stream, engine, each)
         for profiler in _PROFILERS:
-            profiler.add_kernel(name, index, stream.stream_id, start, end, detail)
+            profiler.add_kernel(name, index, stream.stream_id, start, start + each, detail)
     tl.kernels += count
     if engine is not None:  # a CPU fallback keeps the stream waiting, but the NPU's engines idle
         tl.busy_us += cost_us
@@ -121,15 +128,9 @@ def _launch(index: int, name: str, cost_us: float, *, sync: bool, engine, detail
 
 def _launch_one(index: int, cost_us: float) -> None:
     """One compute kernel, with no profiler listening: :func:`_launch`'s common case, without its
-    loop and options (most operators of every step take this path)."""
-    tl = _DEVICES.get(index) or device(index)
-    stream = tl.streams.get(tl.current) or tl.stream(tl.current, index)
-    start = HOST.now if HOST.now > stream.ready else stream.ready
-    engines = tl.engines
-    if engines[COMPUTE] > start:
-        start = engines[COMPUTE]
-    stream.ready = engines[COMPUTE] = start + cost_us
-    HOST.now += costmodel.HOST_LAUNCH_US
+    options (most operators of every step take this path)."""
+    tl = device(index)
+    _queue(tl, tl.stream(tl.current, index), COMPUTE, cost_us)
     tl.kernels += 1
     tl.busy_us += cost_us
 
