@@ -22,11 +22,15 @@ import types
 import warnings
 
 import torch
+import torch.utils._device
 
 import ascend_compat
 from ascend_compat.errors import UserError
 
-# torch_npu's white-lists (names only), Ascend/pytorch torch_npu/contrib/transfer_to_npu.py.
+# torch_npu's white-lists (names only), Ascend/pytorch torch_npu/contrib/transfer_to_npu.py (master,
+# 9e73e708). torch_npu patches torch.Generator, torch.Event and torch.autocast through classes of
+# their own rather than these lists; here "Generator" and "Event" are in the list and _apply wraps
+# autocast's constructor.
 TORCH_FUNCTIONS = (
     "logspace", "randint", "hann_window", "rand", "full_like", "ones_like", "rand_like", "randperm", "arange",
     "frombuffer", "normal", "_empty_per_channel_affine_quantized", "empty_strided", "empty_like", "scalar_tensor",
@@ -34,7 +38,8 @@ TORCH_FUNCTIONS = (
     "triu_indices", "as_tensor", "zeros", "randint_like", "full", "eye", "_sparse_csr_tensor_unsafe", "empty",
     "_sparse_coo_tensor_unsafe", "blackman_window", "zeros_like", "range", "sparse_csr_tensor", "randn_like",
     "from_file", "_cudnn_init_dropout_state", "_empty_affine_quantized", "linspace", "hamming_window",
-    "empty_quantized", "_pin_memory", "autocast", "load", "Generator", "set_default_device",
+    "empty_quantized", "_pin_memory", "load", "set_default_device", "get_device_module", "sparse_compressed_tensor",
+    "Generator", "Event",
 )
 TENSOR_METHODS = ("new_empty", "new_empty_strided", "new_full", "new_ones", "new_tensor", "new_zeros", "to", "pin_memory")
 MODULE_METHODS = ("to", "to_empty")
@@ -42,8 +47,10 @@ CUDA_FUNCTIONS = (
     "get_device_properties", "get_device_name", "get_device_capability", "list_gpu_processes", "set_device",
     "synchronize", "mem_get_info", "memory_stats", "memory_summary", "memory_allocated", "max_memory_allocated",
     "reset_max_memory_allocated", "memory_reserved", "max_memory_reserved", "reset_max_memory_cached",
-    "reset_peak_memory_stats",
+    "reset_peak_memory_stats", "default_stream", "can_device_access_peer", "current_stream", "utilization",
+    "set_per_process_memory_fraction", "caching_allocator_alloc",
 )
+FFT_FUNCTIONS = ("fftfreq", "rfftfreq")
 DEVICE_KEYWORDS = ("device", "device_type", "map_location", "device_id")
 
 _PATCHED: list[str] = []
@@ -128,6 +135,9 @@ def _jit_script(obj, optimize=None, _frames_up=0, _rcb=None, example_inputs=None
 
 
 def _apply() -> None:
+    # `with torch.device(...)` and set_default_device recognise factory functions by identity, from
+    # a list they build once: build it from the originals before wrapping them (as torch_npu does).
+    torch.utils._device._device_constructors()
     npu = torch.npu
     # torch.cuda.* -> torch.npu.*, in place, so aliases such as `from torch import cuda` see it too
     for name in npu.__all__:
@@ -142,6 +152,14 @@ def _apply() -> None:
     torch.cuda.device.__init__ = _device_args_to_npu(torch.cuda.device.__init__)
 
     _wrap_all(torch, TORCH_FUNCTIONS, "torch", ints_for=())
+    _wrap_all(torch.fft, FFT_FUNCTIONS, "torch.fft", ints_for=())
+    # torch.autocast and torch.amp.autocast are one class: wrap its constructor in place
+    autocast = torch.amp.autocast_mode.autocast
+    autocast.__init__ = _device_args_to_npu(autocast.__init__)
+    _PATCHED.append("torch.autocast / torch.amp.autocast: device_type cuda -> npu")
+    device_context = torch.utils._device.DeviceContext
+    device_context.__init__ = _device_args_to_npu(device_context.__init__)
+    _PATCHED.append("with torch.device('cuda'): the npu device")
     _wrap_all(torch.Tensor, TENSOR_METHODS, "torch.Tensor")
     _wrap_all(torch.nn.Module, MODULE_METHODS, "torch.nn.Module")
     torch.Tensor.cuda = torch.Tensor.npu

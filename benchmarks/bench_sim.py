@@ -6,11 +6,12 @@
   CPU's time is per-operator overhead, so it shows the simulator's cost per operator most plainly.
 * Per-operator dispatch overhead in microseconds (a tiny add).
 
-For the ResNet step a third contender is timed in the same rounds: the same model on CPU tensors
+For every step a third contender is timed in the same rounds: the same model on CPU tensors
 wrapped in a minimal pass-through ``__torch_dispatch__`` subclass that does nothing but unwrap and
 rewrap. It is the floor of any pure-Python device (PyTorch's own subclass machinery: argument
 conversion, wrapper creation, autograd metadata), so "sim vs floor" is what the simulator's
-checks, cost model and memory accounting add on top.
+checks, cost model and memory accounting add on top, and "floor vs CPU" is how much of a target
+PyTorch itself uses up before the simulator does anything.
 
 CPU and NPU steps are timed in alternation (round after round), so other load on a shared machine
 hits both alike; each process's figure is the ratio of the best times. The whole measurement runs
@@ -137,16 +138,15 @@ def measure() -> dict:
     for name, builder, shape, repeat in (("resnet18_step", resnet, (16, 3, 64, 64), 20),
                                          ("mlp_step", mlp((784, 256, 256, 10)), (64, 784), 50),
                                          ("tiny_mlp_step", mlp((64, 128, 128, 10)), (32, 64), 50)):
-        contenders = {"cpu": make("cpu", builder, shape, 10), "npu": make("npu", builder, shape, 10)}
-        if name == "resnet18_step":
-            contenders["floor"] = make_pass_through(builder, shape, 10)
+        contenders = {"cpu": make("cpu", builder, shape, 10), "npu": make("npu", builder, shape, 10),
+                      "floor": make_pass_through(builder, shape, 10)}
         times = interleaved_rounds(contenders, repeat=repeat)
         cpu, npu = min(times["cpu"]), min(times["npu"])
         rounds = [n / c for c, n in zip(times["cpu"], times["npu"])]
+        floor = min(times["floor"])
         results[name] = {"cpu_s": cpu, "sim_npu_s": npu, "ratio": npu / cpu,
-                         "round_ratio_median": statistics.median(rounds)}
-        if "floor" in times:
-            results[name].update(floor_ratio=min(times["floor"]) / cpu, sim_vs_floor=npu / min(times["floor"]))
+                         "round_ratio_median": statistics.median(rounds),
+                         "floor_ratio": floor / cpu, "sim_vs_floor": npu / floor}
     a_cpu, a_npu = torch.ones(8), torch.ones(8, device="npu")
     n = 2000
     ops = best_times_interleaved({"cpu": lambda: [a_cpu.add(1) for _ in range(n)],
@@ -181,15 +181,20 @@ def main() -> None:
         return (f"{mid:.2f}x CPU ({target}); processes {low:.2f}-{high:.2f}x, "
                 f"round median {across(key, 'round_ratio_median')[0]:.2f}x")
 
-    floor, floor_low, floor_high = across("resnet18_step", "floor_ratio")
+    def floor_row(key: str) -> str:
+        floor, low, high = across(key, "floor_ratio")
+        return (f"{floor:.2f}x CPU (processes {low:.2f}-{high:.2f}x); "
+                f"simulator vs floor {across(key, 'sim_vs_floor')[0]:.2f}x")
+
     overhead = across("dispatch_overhead_us", "overhead_us")[0]
     print(f"  (each figure: median of {PROCESSES} processes' best-of ratios, CPU and NPU alternating in each)")
     print_table([
         ("ResNet-18 step (b16, 64x64)", row("resnet18_step", "target <= 1.15x")),
-        ("  pass-through wrapper (floor)", f"{floor:.2f}x CPU (processes {floor_low:.2f}-{floor_high:.2f}x); "
-                                           f"simulator vs floor {across('resnet18_step', 'sim_vs_floor')[0]:.2f}x"),
+        ("  pass-through wrapper (floor)", floor_row("resnet18_step")),
         ("MLP step (784-256-256-10, b64)", row("mlp_step", "target <= 2x")),
+        ("  pass-through wrapper (floor)", floor_row("mlp_step")),
         ("tiny MLP step (64-128-128-10, b32)", row("tiny_mlp_step", "no target")),
+        ("  pass-through wrapper (floor)", floor_row("tiny_mlp_step")),
         ("per-op overhead", f"{overhead:.1f} us (CPU add {across('dispatch_overhead_us', 'cpu_us')[0]:.1f} us)"),
     ])
     summary = {key: {field: across(key, field)[0] for field in runs[0][key]} for key in runs[0]}

@@ -24,7 +24,7 @@ if "ASCEND_LAB_HOME" not in os.environ:
     atexit.register(shutil.rmtree, os.environ["ASCEND_LAB_HOME"], ignore_errors=True)
 
 # Notebooks under tests/ are fixtures (wrong answers, hostile submissions), not lessons to run.
-collect_ignore_glob = ["**/*.ipynb", "migration_corpus/*", "samples/*", "wrong_answers/*"]
+collect_ignore_glob = ["**/*.ipynb", "migration_corpus/*", "samples/*", "wrong_answers/*", "right_answers/*"]
 
 
 @pytest.fixture

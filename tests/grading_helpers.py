@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
 EXERCISES = ROOT / "exercises"
 WRONG_ANSWERS = Path(__file__).resolve().parent / "wrong_answers"
+RIGHT_ANSWERS = Path(__file__).resolve().parent / "right_answers"
 
 _SOLUTION_MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 
@@ -43,6 +44,15 @@ def wrong_answers(assignment: str, notebook: str) -> list[WrongAnswer]:
         text = path.read_text(encoding="utf-8")
         fails = frozenset(part.strip() for part in _header(text, "fails").split(","))
         found.append(WrongAnswer(path, _header(text, "cell"), fails, text))
+    return found
+
+
+def right_answers(assignment: str, notebook: str) -> list[WrongAnswer]:
+    """Correct answers that differ from the solution (tests/right_answers/): each must score full marks."""
+    found = []
+    for path in sorted((RIGHT_ANSWERS / assignment / notebook).glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        found.append(WrongAnswer(path, _header(text, "cell"), frozenset(), text))
     return found
 
 

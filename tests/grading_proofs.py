@@ -5,7 +5,9 @@
 * each plausible wrong answer in ``tests/wrong_answers/<assignment>/<notebook>/`` scores less, and
   loses points exactly in the cells its ``# fails:`` header names (the rest of the notebook holds
   the solution, so a test that fails for the wrong reason shows up),
-* every exercise has at least two wrong answers.
+* every exercise has at least two wrong answers,
+* each correct answer in ``tests/right_answers/<assignment>/<notebook>/`` that differs from the
+  solution (another valid API, another valid recipe) scores full marks too.
 
 A test module per assignment sets ``ASSIGNMENT`` and star-imports this module, so each
 assignment is graded in one nbgrader run and the assignments run in parallel under xdist.
@@ -19,11 +21,12 @@ import os
 import pytest
 
 from grading_helpers import (EXERCISES, ROOT, exercise_notebooks, fill_release, graded_cells,
-                             solution_answers, wrong_answers)
+                             right_answers, solution_answers, wrong_answers)
 
 __all__ = ["pytest_generate_tests", "scores", "test_every_exercise_has_two_wrong_answers",
            "test_the_blank_exercise_scores_zero", "test_a_missing_notebook_scores_zero",
-           "test_the_solution_scores_full_marks", "test_a_wrong_answer_loses_points_exactly_where_it_is_wrong"]
+           "test_the_solution_scores_full_marks", "test_a_wrong_answer_loses_points_exactly_where_it_is_wrong",
+           "test_another_correct_answer_scores_full_marks"]
 
 
 def _student(notebook: str, wrong: str) -> str:
@@ -38,6 +41,9 @@ def pytest_generate_tests(metafunc):
     if "wrong" in metafunc.fixturenames:
         cases = [(notebook, wrong) for notebook in notebooks for wrong in wrong_answers(assignment, notebook)]
         metafunc.parametrize("notebook_name,wrong", cases, ids=[f"{n}/{w.name}" for n, w in cases])
+    if "right" in metafunc.fixturenames:
+        cases = [(notebook, right) for notebook in notebooks for right in right_answers(assignment, notebook)]
+        metafunc.parametrize("notebook_name,right", cases, ids=[f"{n}/{r.name}" for n, r in cases])
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +60,9 @@ def scores(request, tmp_path_factory):
         solved = solution_answers(assignment, notebook)
         submissions["blank"][filename] = EXERCISES / assignment / filename
         submissions["solved"][filename] = fill_release(assignment, notebook, solved, folder / "solved" / filename)
-        for wrong in wrong_answers(assignment, notebook):
-            student = _student(notebook, wrong.name)
-            answers = dict(solved, **{wrong.cell: wrong.source})
+        for answer in wrong_answers(assignment, notebook) + right_answers(assignment, notebook):
+            student = _student(notebook, answer.name)
+            answers = dict(solved, **{answer.cell: answer.source})
             submissions[student] = {filename: fill_release(assignment, notebook, answers, folder / student / filename)}
     before = set(os.listdir(ROOT))
     result = autograde_notebooks(assignment, submissions)
@@ -92,3 +98,9 @@ def test_a_wrong_answer_loses_points_exactly_where_it_is_wrong(scores, notebook_
     assert graded.points < graded.max_points
     lost = {cell.grade_id for cell in graded.cells if cell.points < cell.max_points}
     assert lost == wrong.fails, f"{wrong.path.name}: lost points in {sorted(lost)}, header says {sorted(wrong.fails)}"
+
+
+def test_another_correct_answer_scores_full_marks(scores, notebook_name, right):
+    graded = scores[_student(notebook_name, right.name)].notebooks[f"{notebook_name}.ipynb"]
+    lost = [(cell.grade_id, cell.points, cell.max_points) for cell in graded.cells if cell.points < cell.max_points]
+    assert graded.max_points > 0 and lost == [], f"{right.path.name} is correct but lost points: {lost}"

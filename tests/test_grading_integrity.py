@@ -14,7 +14,7 @@ import pytest
 
 from ascend_compat.grading import kernel_guard
 from ascend_compat.grading.integrity import add_notice, scan_code
-from grading_helpers import SOLUTIONS, WRONG_ANSWERS
+from grading_helpers import RIGHT_ANSWERS, SOLUTIONS, WRONG_ANSWERS
 
 TAMPERING = {
     "import ascend_compat.grading as g\ng.check = lambda *a, **k: None": "changes g.check",
@@ -44,8 +44,9 @@ def _answer_cells():
         for cell in nbformat.read(path, as_version=4).cells:
             if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution"):
                 yield f"{path.parent.name}/{path.stem}/{cell.metadata['nbgrader']['grade_id']}", cell.source
-    for path in sorted(WRONG_ANSWERS.rglob("*.py")):
-        yield str(path.relative_to(WRONG_ANSWERS)), path.read_text()
+    for folder in (WRONG_ANSWERS, RIGHT_ANSWERS):
+        for path in sorted(folder.rglob("*.py")):
+            yield f"{folder.name}/{path.relative_to(folder)}", path.read_text()
 
 
 def test_no_honest_answer_of_the_course_is_flagged():

@@ -60,3 +60,32 @@ def test_grad_scaler_skips_overflowing_steps_and_backs_off():
     assert any(weights) and min(scales) < 2.0**16            # backs off until gradients are finite, then steps
     grown = [b > a for a, b in zip(scales, scales[1:])]
     assert any(grown)                                        # and grows again after growth_interval clean steps
+
+
+def _overflowing_step(scaler):
+    torch.manual_seed(0)
+    model = torch.nn.Linear(4, 2).to("npu")
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    before = model.weight.detach().clone()
+    hook = model.weight.register_hook(lambda grad: torch.full_like(grad, float("inf")))
+    scaler.scale(model(torch.randn(3, 4, device="npu")).sum()).backward()
+    scaler.step(optimizer)
+    scaler.update()
+    hook.remove()
+    return not torch.equal(before, model.weight.detach())
+
+
+def test_torch_npu_grad_scaler_signature_and_static_scale():
+    # torch_npu's 5th argument is `dynamic`; False keeps a static scale and never skips a step
+    dynamic = torch.npu.amp.GradScaler(16.0, 2.0, 0.5, 2000, True)
+    assert not _overflowing_step(dynamic) and dynamic.get_scale() == 8.0
+    static = torch.npu.amp.GradScaler(16.0, 2.0, 0.5, 2000, False)
+    assert _overflowing_step(static) and static.get_scale() == 16.0
+    # the state carries "dynamic" (torch_npu's load_state_dict requires it) and restores it
+    state = static.state_dict()
+    assert state["dynamic"] is False
+    restored = torch.npu.amp.GradScaler()
+    restored.load_state_dict(state)
+    assert restored.get_scale() == 16.0 and _overflowing_step(restored) and restored.get_scale() == 16.0
+    with pytest.raises(TypeError):
+        torch.npu.amp.GradScaler(device="npu")  # no **kwargs swallowing unknown arguments

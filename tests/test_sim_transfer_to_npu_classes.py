@@ -1,8 +1,9 @@
-"""transfer_to_npu rewrites the device of white-listed *classes* too (``torch.autocast``), as torch_npu does.
+"""transfer_to_npu rewrites the device of classes too (``torch.autocast``), as torch_npu does.
 
-torch_npu's ``transfer_to_npu`` wraps every name of its ``torch`` white-list, classes included, so
-``with torch.autocast("cuda"):`` becomes NPU autocast. ``torch.amp.autocast`` is not on the list and
-stays CUDA's. It also maps ``torch.cuda.DoubleTensor`` to ``torch.npu.FloatTensor`` and
+torch_npu's ``transfer_to_npu`` wraps the constructor of autocast (``torch.autocast`` and
+``torch.amp.autocast`` are one class), so ``with torch.autocast("cuda"):`` and
+``with torch.amp.autocast("cuda"):`` become NPU autocast. It also maps ``torch.cuda.DoubleTensor``
+to ``torch.npu.FloatTensor`` and
 ``is_nccl_available`` to ``is_hccl_available`` (Ascend/pytorch torch_npu/contrib/transfer_to_npu.py).
 """
 
@@ -47,7 +48,7 @@ def test_white_listed_classes_and_double_tensor(tmp_path):
     lines = result.stdout.splitlines()
     assert "torch.autocast positional torch.float16" in lines
     assert "torch.autocast keyword torch.bfloat16" in lines
-    assert "torch.amp.autocast torch.float32" in lines      # not on torch_npu's white-list: CUDA autocast, no effect
+    assert "torch.amp.autocast torch.float16" in lines
     assert "isinstance True" in lines
     assert "generator True" in lines
     assert "DoubleTensor torch.float32 npu" in lines

@@ -514,10 +514,12 @@ CODES = [
          """), _c("""
             import torch
             def device_time_ms(fn):
-                start, end = torch.npu.Event(enable_timing=True), torch.npu.Event(enable_timing=True)
+                start, end = torch.npu.Event(), torch.npu.Event()
+                torch.npu.synchronize()
                 start.record()
                 fn()
                 end.record()
+                end.synchronize()
                 return float(start.elapsed_time(end))
          """))),
     Code("perf-c2", "performance", 3, "Return the peak NPU memory in MiB while `fn()` runs (peak statistics reset first).",

@@ -11,9 +11,11 @@ lessons; see ``torch_npu/csrc/aten/autocast_mode.cpp`` in Ascend/pytorch for the
 
 from __future__ import annotations
 
+import collections
 import functools
 
 import torch
+from torch.amp import grad_scaler as _grad_scaler
 
 # Run in the lower-precision autocast dtype (the matrix unit's fast path).
 LOWER_PRECISION = (
@@ -118,12 +120,48 @@ class autocast(torch.amp.autocast):
 
 
 class GradScaler(torch.amp.GradScaler):
-    """``torch.npu.amp.GradScaler(...)`` = ``torch.amp.GradScaler("npu", ...)``."""
+    """``torch.npu.amp.GradScaler(...)``: ``torch.amp.GradScaler("npu", ...)`` with torch_npu's signature.
+
+    torch_npu adds ``dynamic`` (5th argument): ``dynamic=False`` keeps a *static* loss scale, so
+    ``update()`` leaves the scale alone and ``step()`` steps even when a gradient overflowed. Its
+    ``state_dict()`` carries ``"dynamic"`` and its ``load_state_dict`` requires it, so a state saved
+    here loads on hardware (Ascend/pytorch torch_npu/npu/amp/grad_scaler.py).
+    """
 
     def __init__(self, init_scale: float = 2.0**16, growth_factor: float = 2.0, backoff_factor: float = 0.5,
-                 growth_interval: int = 2000, enabled: bool = True, **kwargs):
+                 growth_interval: int = 2000, dynamic: bool = True, enabled: bool = True):
         super().__init__("npu", init_scale=init_scale, growth_factor=growth_factor,
                          backoff_factor=backoff_factor, growth_interval=growth_interval, enabled=enabled)
+        self._dynamic = dynamic
+
+    def step(self, optimizer, *args, **kwargs):
+        if not (self._enabled and not self._dynamic):
+            return super().step(optimizer, *args, **kwargs)
+        state = self._per_optimizer_states[id(optimizer)]
+        if state["stage"] is _grad_scaler.OptState.READY:
+            self.unscale_(optimizer)
+        result = optimizer.step(*args, **kwargs)  # static scale: no overflow check, no skipped step
+        state["stage"] = _grad_scaler.OptState.STEPPED
+        return result
+
+    def update(self, new_scale=None) -> None:
+        if self._enabled and not self._dynamic and new_scale is None:
+            self._check_scale_growth_tracker("update")
+            self._per_optimizer_states = collections.defaultdict(_grad_scaler._refresh_per_optimizer_state)
+            return
+        super().update(new_scale)
+
+    def state_dict(self):
+        state = super().state_dict()
+        if self._enabled:
+            state["dynamic"] = self._dynamic
+        return state
+
+    def load_state_dict(self, state_dict) -> None:
+        if not self._enabled:
+            return
+        super().load_state_dict(state_dict)
+        self._dynamic = state_dict["dynamic"]
 
 
 def custom_fwd(fwd=None, *, cast_inputs=None):

@@ -10,11 +10,13 @@ is ``ascend_compat/data/torch_npu_api.json``).
 from __future__ import annotations
 
 import contextlib
+import sys
+import types
 from dataclasses import dataclass
 
 import torch
 
-from ascend_compat.sim import dispatch, memory, random as _random, timeline
+from ascend_compat.sim import dispatch, memory as _memory, random as _random, timeline
 from ascend_compat.sim.config import CONFIG
 from ascend_compat.sim.streams import Event, Stream, current_stream, default_stream, set_stream, stream
 
@@ -121,7 +123,7 @@ def get_device_properties(device=None) -> _NPUDeviceProperties:
     spec = _soc()
     return _NPUDeviceProperties(
         name=spec.name,
-        total_memory=memory.capacity_bytes(),
+        total_memory=_memory.capacity_bytes(),
         cube_core_num=spec.ai_cores,
         vector_core_num=spec.ai_cores * 2,
         L2_cache_size=192 << 20,
@@ -156,19 +158,19 @@ def _index(device) -> int:
 
 
 def memory_allocated(device=None) -> int:
-    return memory.device(_index(device)).allocated
+    return _memory.device(_index(device)).allocated
 
 
 def max_memory_allocated(device=None) -> int:
-    return memory.device(_index(device)).peak_allocated
+    return _memory.device(_index(device)).peak_allocated
 
 
 def memory_reserved(device=None) -> int:
-    return memory.device(_index(device)).reserved
+    return _memory.device(_index(device)).reserved
 
 
 def max_memory_reserved(device=None) -> int:
-    return memory.device(_index(device)).peak_reserved
+    return _memory.device(_index(device)).peak_reserved
 
 
 def memory_cached(device=None) -> int:
@@ -180,7 +182,7 @@ def max_memory_cached(device=None) -> int:
 
 
 def memory_stats(device=None) -> dict:
-    return memory.stats(_index(device))
+    return _memory.stats(_index(device))
 
 
 def memory_stats_as_nested_dict(device=None) -> dict:
@@ -195,39 +197,39 @@ def memory_stats_as_nested_dict(device=None) -> dict:
 
 
 def memory_summary(device=None, abbreviated: bool = False) -> str:
-    return memory.summary(_index(device))
+    return _memory.summary(_index(device))
 
 
 def memory_snapshot():
-    return [{"device": i, "allocated": m.allocated, "reserved": m.reserved} for i, m in memory._DEVICES.items()]
+    return [{"device": i, "allocated": m.allocated, "reserved": m.reserved} for i, m in _memory._DEVICES.items()]
 
 
 def reset_peak_memory_stats(device=None) -> None:
-    memory.reset_peak(_index(device))
+    _memory.reset_peak(_index(device))
 
 
 def reset_max_memory_allocated(device=None) -> None:
-    memory.reset_peak(_index(device))
+    _memory.reset_peak(_index(device))
 
 
 def reset_max_memory_cached(device=None) -> None:
-    memory.reset_peak(_index(device))
+    _memory.reset_peak(_index(device))
 
 
 def reset_accumulated_memory_stats(device=None) -> None:
-    mem = memory.device(_index(device))
+    mem = _memory.device(_index(device))
     mem.alloc_total = mem.free_total = mem.num_alloc_retries = mem.num_ooms = 0
 
 
 def empty_cache() -> None:
     """Give cached, unused device memory back (reserved drops; allocated does not change)."""
-    memory.empty_cache()
+    _memory.empty_cache()
 
 
 def mem_get_info(device=None) -> tuple[int, int]:
     """(free, total) bytes of device memory, like ``aclrtGetMemInfo``."""
-    total = memory.capacity_bytes()
-    return total - memory.device(_index(device)).reserved, total
+    total = _memory.capacity_bytes()
+    return total - _memory.device(_index(device)).reserved, total
 
 
 def set_per_process_memory_fraction(fraction: float, device=None) -> None:
@@ -237,7 +239,7 @@ def set_per_process_memory_fraction(fraction: float, device=None) -> None:
     still describe the whole device, as on real hardware. ``fraction=1.0`` lifts the cap."""
     if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction <= 1:
         raise ValueError(f"Invalid fraction value: {fraction}. Allowed range: 0~1")
-    memory.set_fraction(_index(device), float(fraction))
+    _memory.set_fraction(_index(device), float(fraction))
 
 
 # -- random numbers --------------------------------------------------------------------------------
@@ -276,7 +278,7 @@ def is_jit_compile_false() -> bool:
 
 # -- more of torch_npu's public API -----------------------------------------------------------------
 # Names and signatures from Ascend/pytorch torch_npu/npu/__init__.py (and utils.py, npu_config.py,
-# memory.py, graphs.py). Functions that tune or debug real hardware have no simulated effect: they
+# _memory.py, graphs.py). Functions that tune or debug real hardware have no simulated effect: they
 # accept the real arguments, validate what can be validated, and say so in their docstring.
 class StreamContext:  # (torch_npu's name for the context manager behind torch.npu.stream)
     """``with torch.npu.StreamContext(s):`` — same as ``torch.npu.stream(s)``."""
@@ -395,7 +397,7 @@ def set_op_timeout_ms(timeout: int) -> None:
 def caching_allocator_alloc(size: int, device=None, stream=None):
     """Allocate ``size`` bytes from the caching allocator; returns an opaque handle (an int)."""
     index = dispatch.resolve_index(device)
-    block = memory.allocate(index, int(size))
+    block = _memory.allocate(index, int(size))
     handle = len(_RAW_BLOCKS) + 1
     _RAW_BLOCKS[handle] = (index, block)
     return handle
@@ -406,15 +408,15 @@ _RAW_BLOCKS: dict = {}
 
 def caching_allocator_delete(mem_ptr) -> None:
     index, block = _RAW_BLOCKS.pop(mem_ptr)
-    memory.free(index, block)
+    _memory.free(index, block)
 
 
 def get_per_process_memory_fraction(device=None) -> float:
-    return memory.fraction(_index(device))
+    return _memory.fraction(_index(device))
 
 
 def empty_virt_addr_cache() -> None:
-    memory.empty_cache()
+    _memory.empty_cache()
 
 
 def get_allocator_backend() -> str:
@@ -513,9 +515,15 @@ conv = _AllowHF32(True)
 
 
 class _Config:
-    """``torch.npu.config``: torch_npu's runtime configuration object (allow_internal_format, ...)."""
+    """``torch.npu.config``: torch_npu's runtime switches, write-only as in torch_npu.
 
-    allow_internal_format = False
+    ``torch.npu.config.allow_internal_format = False`` passes ``ALLOW_INTERNAL_FORMAT`` to the
+    runtime (see :func:`set_option`); torch_npu stores nothing, so *reading* the attribute raises
+    AttributeError on real hardware, and here too."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if name == "allow_internal_format":
+            set_option({"ALLOW_INTERNAL_FORMAT": "enable" if value else "disable"})
 
 
 config = _Config()
@@ -634,7 +642,7 @@ for _name, _dtype in (("BoolTensor", torch.bool), ("ByteTensor", torch.uint8), (
 # -- streams and events are in streams.py; amp in amp.py --------------------------------------------
 from ascend_compat.sim import amp  # noqa: E402  (torch.npu.amp)
 
-_NOT_EXPORTED = {"annotations", "contextlib", "dataclass", "torch", "dispatch", "memory", "timeline", "CONFIG"}
+_NOT_EXPORTED = {"annotations", "contextlib", "dataclass", "torch", "dispatch", "timeline", "CONFIG", "sys", "types"}
 __all__ = sorted(
     name for name, value in list(globals().items())
     if not name.startswith("_") and name not in _NOT_EXPORTED and not isinstance(value, type(contextlib))
@@ -643,6 +651,53 @@ __all__ = sorted(
 
 class NotSimulatedError(NotImplementedError, AttributeError):
     """A real torch_npu API the simulator does not provide (an AttributeError too, so hasattr() is False)."""
+
+
+# torch_npu defines its functions in submodules and re-exports them from torch.npu; code that says
+# torch.npu.memory.memory_stats(...) or `from torch_npu.npu.utils import get_cann_version` must work
+# too. Each submodule holds the same functions under its real __all__ (Ascend/pytorch
+# torch_npu/npu/{memory,utils,random,streams}.py); the names not simulated raise as torch.npu's do.
+_SUBMODULES = {
+    "memory": ("caching_allocator_alloc", "caching_allocator_delete", "get_per_process_memory_fraction",
+               "set_per_process_memory_fraction", "empty_cache", "empty_virt_addr_cache", "memory_stats",
+               "memory_stats_as_nested_dict", "reset_accumulated_memory_stats", "reset_peak_memory_stats",
+               "reset_max_memory_allocated", "reset_max_memory_cached", "memory_allocated", "max_memory_allocated",
+               "memory_reserved", "max_memory_reserved", "memory_cached", "max_memory_cached", "memory_snapshot",
+               "memory_summary", "get_allocator_backend", "NPUPluggableAllocator", "change_current_allocator",
+               "MemPool", "use_mem_pool", "host_empty_cache", "host_memory_stats", "host_memory_stats_as_nested_dict",
+               "reset_accumulated_host_memory_stats", "reset_peak_host_memory_stats"),
+    "utils": ("obfuscation_initialize", "obfuscation_finalize", "obfuscation_calculate", "synchronize", "set_device",
+              "current_device", "device", "device_of", "StreamContext", "stream", "set_stream", "current_stream",
+              "default_stream", "set_sync_debug_mode", "get_sync_debug_mode", "init_dump", "set_dump", "finalize_dump",
+              "is_support_inf_nan", "is_bf16_supported", "get_npu_overflow_flag", "npu_check_overflow",
+              "clear_npu_overflow_flag", "current_blas_handle", "check_uce_in_memory", "stress_detect",
+              "get_cann_version", "ipc_collect", "set_op_timeout_ms"),
+    "random": ("get_rng_state", "set_rng_state", "get_rng_state_all", "set_rng_state_all", "manual_seed",
+               "manual_seed_all", "seed", "seed_all", "initial_seed"),
+    "streams": ("Stream", "Event", "SyncLaunchStream", "ExternalStream", "ExternalEvent"),
+}
+
+
+def _submodule(name: str, names: tuple[str, ...]) -> types.ModuleType:
+    module = types.ModuleType(f"torch.npu.{name}", f"torch_npu.npu.{name} on the simulated NPU.")
+    module.__all__ = [n for n in names if n in globals()]
+    for n in module.__all__:
+        setattr(module, n, globals()[n])
+
+    def missing(attr: str):
+        if attr in names:
+            raise NotSimulatedError(f"torch.npu.{name}.{attr} is part of torch_npu but not simulated by the lab; it "
+                                    "works on a real Ascend machine. Lessons and exercises do not need it.")
+        raise AttributeError(f"module 'torch.npu.{name}' has no attribute '{attr}'")
+
+    module.__getattr__ = missing
+    return module
+
+
+for _name, _names in _SUBMODULES.items():
+    globals()[_name] = _submodule(_name, _names)
+    for _prefix in ("torch.npu.", "torch_npu.npu."):
+        sys.modules[_prefix + _name] = globals()[_name]
 
 
 def __getattr__(name: str):

@@ -115,17 +115,19 @@ class Event:
         (stream or current_stream()).wait_event(self)
 
     def elapsed_time(self, end_event: "Event") -> float:
-        """Milliseconds of device time between this event and ``end_event``."""
+        """Milliseconds of device time between this event and ``end_event``.
+
+        As in torch_npu (``NPUEvent::elapsed_time``), the call first waits for both events
+        (``aclrtSynchronizeEvent``): the host blocks until the device has reached ``end_event``, so
+        the figure is right even without a ``synchronize()``, and the wait is a hidden
+        synchronisation. CUDA differs: its ``elapsed_time`` raises until the end event has completed.
+        """
         if not (self.enable_timing and end_event.enable_timing):
             raise RuntimeError("Both events must be created with enable_timing=True to measure elapsed time")
         if self._time is None or end_event._time is None:
-            raise RuntimeError("Both events must be recorded before calling elapsed_time")
-        if not (self.query() and end_event.query()):
-            raise RuntimeError(
-                "NPU error: the end event has not completed yet (device not ready): the host reached "
-                "this line before the device finished. Call end_event.synchronize() or "
-                "torch.npu.synchronize() before elapsed_time()."
-            )
+            raise RuntimeError("Both events must be recorded before calculating elapsed time.")
+        self.synchronize()
+        end_event.synchronize()
         return (end_event._time - self._time) / 1000.0
 
     def __repr__(self) -> str:

@@ -3,12 +3,16 @@
 On hardware every script starts with ``import torch`` + ``import torch_npu``. So that the same
 script runs here, the lab registers this module as ``torch_npu`` when the simulator is active
 (and only then): it carries the pieces of torch_npu the course uses — ``torch_npu.npu`` (the same
-module as ``torch.npu``), ``torch_npu.profiler``, ``torch_npu.optim`` — and nothing pretends to be
-more than that: other attributes raise an error that names them.
+module as ``torch.npu``), ``torch_npu.profiler``, ``torch_npu.optim``,
+``torch_npu.contrib.transfer_to_npu`` (the lab's :mod:`ascend_compat.transfer_to_npu`) — and nothing
+pretends to be more than that: other attributes raise an error that names them.
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.abc
+import importlib.util
 import sys
 import types
 
@@ -37,19 +41,54 @@ def _profiler_module() -> types.ModuleType:
     return prof
 
 
+class _ContribFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """``from torch_npu.contrib import transfer_to_npu`` (torch_npu's idiom) imports the lab's module.
+
+    Found only when the import asks for it: importing it patches PyTorch, as torch_npu's does."""
+
+    ALIASES = {"torch_npu.contrib.transfer_to_npu": "ascend_compat.transfer_to_npu"}
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname in self.ALIASES:
+            return importlib.util.spec_from_loader(fullname, self)
+        return None
+
+    def create_module(self, spec):
+        return importlib.import_module(self.ALIASES[spec.name])  # one module under both names
+
+    def exec_module(self, module):
+        pass
+
+
+def _contrib_module() -> types.ModuleType:
+    contrib = types.ModuleType("torch_npu.contrib", "torch_npu.contrib on the simulated NPU: transfer_to_npu.")
+    contrib.__path__ = []  # a package, so that its submodule is looked up by _ContribFinder
+
+    def missing(name: str):
+        raise AttributeError(f"torch_npu.contrib.{name} is not part of the simulated torch_npu; the lab covers "
+                             "torch_npu.contrib.transfer_to_npu")
+
+    contrib.__getattr__ = missing
+    return contrib
+
+
 def install() -> None:
     if "torch_npu" in sys.modules:
         return
     module = sys.modules[__name__]
+    module.__path__ = []  # a package: `import torch_npu.contrib.transfer_to_npu` goes through the finder
     module.npu = torch.npu
     module.profiler = _profiler_module()
     module.optim = _optim_module()
+    module.contrib = _contrib_module()
     sys.modules["torch_npu"] = module
     sys.modules["torch_npu.npu"] = torch.npu
     sys.modules["torch_npu.profiler"] = module.profiler
     sys.modules["torch_npu.optim"] = module.optim
+    sys.modules["torch_npu.contrib"] = module.contrib
+    sys.meta_path.append(_ContribFinder())
 
 
 def __getattr__(name: str):
     raise AttributeError(f"torch_npu.{name} is not part of the simulated torch_npu; the lab covers torch_npu.npu, "
-                         "torch_npu.profiler and torch_npu.optim")
+                         "torch_npu.profiler, torch_npu.optim and torch_npu.contrib.transfer_to_npu")

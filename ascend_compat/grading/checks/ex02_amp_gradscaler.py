@@ -184,6 +184,18 @@ def survives_an_overflow(scaler) -> None:
     assert movement(before, learner.weights()) > 0, "after the overflow, the next good step did not train"
 
 
+def has_the_default_settings(scaler) -> None:
+    """The scaler starts at 2**16, halves on an overflow and doubles after 2,000 good steps."""
+    settings = {"initial scale": (scaler.get_scale(), 2.0 ** 16),
+                "factor after an overflow": (scaler.get_backoff_factor(), 0.5),
+                "growth factor": (scaler.get_growth_factor(), 2.0),
+                "good steps before it grows": (scaler.get_growth_interval(), 2000)}
+    wrong = [f"{name} {got:g} (the default is {default:g})" for name, (got, default) in settings.items()
+             if got != default]
+    assert not wrong, ("make_scaler() should keep GradScaler's default settings; yours has " + ", ".join(wrong)
+                       + ". A smaller initial scale overflows less but lets small float16 gradients flush to zero.")
+
+
 # -- make_scaler ---------------------------------------------------------------------------------
 @EXERCISE.test("amp_scaler")
 def makes_an_enabled_grad_scaler(make_scaler):

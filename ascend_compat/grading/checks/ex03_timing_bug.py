@@ -216,7 +216,8 @@ EXERCISE.hint(
     "torch.npu.synchronize() blocks until the device has finished everything queued. Where must the host "
     "wait: before starting the clock, before stopping it, or both?",
     "Alternatively let the device stamp the times: torch.npu.Event(enable_timing=True) pairs, recorded around "
-    "the loop; start.elapsed_time(end) (milliseconds) only after end.synchronize().",
+    "the loop, then start.elapsed_time(end) (milliseconds). torch_npu's elapsed_time waits for the end event "
+    "itself; call end.synchronize() first anyway and the same code is right on CUDA.",
 )
 EXERCISE.hint(
     "benchmark_skips_warmup",

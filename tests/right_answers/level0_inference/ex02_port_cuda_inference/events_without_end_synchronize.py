@@ -1,8 +1,7 @@
 # cell: port_answer
-# fails: port_timing_visible, port_timing_hidden
-# Switches to events but asks for elapsed_time() right after recording, before the NPU has reached
-# the end event (nothing has waited for the NPU yet). On a fast chip the NPU happens to be done
-# before the host gets there and it works; on the Ascend310 of the timing tests elapsed_time() refuses.
+# Events, and elapsed_time() right after recording without end.synchronize(): right on torch_npu,
+# whose elapsed_time() waits for both events itself (NPUEvent::elapsed_time calls
+# aclrtSynchronizeEvent). On CUDA the same code raises until the end event has completed.
 def load_model():
     """DigitNet with its trained weights, on the NPU, ready for inference."""
     return zoo.load_digitnet().to("npu").eval()
