@@ -86,3 +86,29 @@ def test_course_init_refuses_a_folder_in_use(taught, capsys):
     directory, _, _ = taught
     assert cli.main(["course", "init", str(directory)]) == 2
     assert "is not empty" in capsys.readouterr().err
+
+
+def test_course_init_force_adds_and_never_overwrites(tmp_path, capsys):
+    directory = tmp_path / "class"
+    assert cli.main(["course", "init", str(directory), "--assignment", ASSIGNMENT]) == 0
+    config = directory / "nbgrader_config.py"
+    notebook = directory / "source" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
+    config.write_text(config.read_text() + "\n# the instructor's own line\n")
+    notebook.write_text(notebook.read_text().replace("pick_device", "pick_device", 1) + "\n")
+    edited = config.read_text(), notebook.read_text()
+    capsys.readouterr()
+    assert cli.main(["course", "init", str(directory), "--force", "--assignment", ASSIGNMENT,
+                     "--assignment", "level1_conversion"]) == 0
+    out = capsys.readouterr().out
+    assert (config.read_text(), notebook.read_text()) == edited, "--force overwrote the instructor's files"
+    assert (directory / "source" / "level1_conversion").is_dir()
+    assert f"2 assignment(s): level0_inference, level1_conversion" in out
+    assert f"kept as they were (yours): source/{ASSIGNMENT}" in out and "kept as it was (yours): nbgrader_config.py" in out
+
+
+def test_course_init_in_a_folder_it_cannot_write_is_one_line(tmp_path, capsys):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    assert cli.main(["course", "init", str(blocker / "class")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot make the course" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

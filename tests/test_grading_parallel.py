@@ -91,3 +91,53 @@ def test_each_job_gets_its_share_of_the_cores(monkeypatch, tmp_path):
     monkeypatch.setenv("OMP_NUM_THREADS", "3")  # an instructor's own setting wins
     parallel._run_nbgrader(["autograde", "a"], tmp_path, isolated_config=False, jobs=2)
     assert seen == ["2", None, "3"]
+
+
+def test_an_instructors_mistakes_get_one_line_and_change_nothing(two_courses, tmp_path):
+    """A typo in the name or the config, a damaged gradebook, the lab's repository: one clear
+    UserError each, before anything is graded, and the gradebook file is untouched."""
+    _, parallel = two_courses
+    mine = tmp_path / "mine"
+    shutil.copytree(parallel, mine)
+    gradebook = (mine / "gradebook.db").read_bytes()
+
+    with pytest.raises(UserError, match=f"the course has: {ASSIGNMENT}"):
+        autograde_course(mine, "level0_inferenc", students=["blank"], isolated_config=True)
+    config = mine / course.CONFIG_NAME
+    original = config.read_text()
+    config.write_text(original + "c.Foo = (\n")
+    with pytest.raises(UserError, match=r"nbgrader_config.py, line \d+ does not run: SyntaxError"):
+        autograde_course(mine, ASSIGNMENT, isolated_config=True)
+    config.write_text(original)
+    assert (mine / "gradebook.db").read_bytes() == gradebook
+
+    (mine / "gradebook.db").write_bytes(b"not a database")
+    with pytest.raises(UserError, match="not a readable nbgrader gradebook"):
+        autograde_course(mine, ASSIGNMENT, isolated_config=True)
+    assert (mine / "gradebook.db").read_bytes() == b"not a database"
+    with pytest.raises(UserError, match="the lab's own repository"):
+        autograde_course(course.repo_root(), ASSIGNMENT)
+
+
+def test_a_trailing_slash_names_the_same_assignment(two_courses, tmp_path):
+    _, parallel = two_courses
+    mine = tmp_path / "mine"
+    shutil.copytree(parallel, mine)
+    result = autograde_course(mine, ASSIGNMENT + "/", students=["blank"], isolated_config=True)
+    assert result.assignment == ASSIGNMENT and result.failed == {}
+
+
+def test_nbgraders_notebook_warnings_reach_the_score_table():
+    """A notebook missing from a submission, or a renamed copy nbgrader skips, changes the grade
+    without failing the run: the table says so next to the student."""
+    from types import SimpleNamespace
+
+    from ascend_compat.grading.parallel import _notebook_notes
+
+    log = ("[AutogradeApp | WARNING] No submitted file: /c/submitted/./bob/level0_inference/./ex04_fp16_decode.ipynb\n"
+           "[AutogradeApp | WARNING] Skipping unknown notebook: /w/worker-0/submitted/amy/level0_inference/"
+           "ex01_pick_device-Copy1.ipynb\n")
+    notes = {}
+    _notebook_notes(SimpleNamespace(stdout=log, stderr=""), notes)
+    assert notes == {"bob": ["ex04_fp16_decode.ipynb not submitted (scored as blank)"],
+                     "amy": ["ex01_pick_device-Copy1.ipynb is not a notebook of the assignment (not graded)"]}

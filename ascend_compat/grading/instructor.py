@@ -78,44 +78,66 @@ def _lab_settings() -> dict:
     }
 
 
-def init_course(directory: Path | str, assignments: list[str] | None = None, force: bool = False) -> list[str]:
-    """Write the course directory; returns the assignments it holds."""
+def init_course(directory: Path | str, assignments: list[str] | None = None, force: bool = False) -> dict:
+    """Write the course directory. With ``force``, add to an existing folder and never overwrite:
+    an existing ``nbgrader_config.py`` or ``source/<assignment>`` is the instructor's and is kept.
+
+    Returns ``{"added": [...], "kept": [...], "config_kept": bool}``."""
     directory = Path(directory).expanduser()
     if directory.exists() and not directory.is_dir():
         raise UserError(f"{directory} is a file; give a folder for the course")
     if directory.is_dir() and any(directory.iterdir()) and not force:
-        raise UserError(f"{directory} is not empty; choose a new folder (or --force to add to it)")
+        raise UserError(f"{directory} is not empty; choose a new folder (or --force to add what is missing; "
+                        "nothing there is overwritten)")
     root = course.repo_root()
     names = course.resolve_assignments(assignments or None, root)
     if not names:
         raise UserError("the lab has no assignments with source notebooks yet")
-    directory.mkdir(parents=True, exist_ok=True)
-    settings = _lab_settings()
-    safety_text = safety.config_text(timeout=settings.pop("timeout"))
-    write_text(directory / course.CONFIG_NAME, _CONFIG.format(safety=safety_text, **settings))
-    for name in names:
-        target = directory / "source" / name
-        if target.exists():
-            shutil.rmtree(target)
-        shutil.copytree(root / course.SOURCE_DIRECTORY / name, target,
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pyc"))
-    exchange = directory / "exchange"
-    exchange.mkdir(exist_ok=True)
-    exchange.chmod(0o777)  # nbgrader's exchange is shared by everyone who fetches and submits
-    return names
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        config = directory / course.CONFIG_NAME
+        config_kept = config.exists()
+        if not config_kept:
+            settings = _lab_settings()
+            safety_text = safety.config_text(timeout=settings.pop("timeout"))
+            write_text(config, _CONFIG.format(safety=safety_text, **settings))
+        added, kept = [], []
+        for name in names:
+            target = directory / "source" / name
+            if target.exists():
+                kept.append(name)
+                continue
+            shutil.copytree(root / course.SOURCE_DIRECTORY / name, target,
+                            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pyc"))
+            added.append(name)
+        exchange = directory / "exchange"
+        exchange.mkdir(exist_ok=True)
+        exchange.chmod(0o777)  # nbgrader's exchange is shared by everyone who fetches and submits
+    except OSError as exc:
+        raise UserError(f"cannot make the course in {directory}: {exc.strerror or exc}; choose a folder you can write to")
+    return {"added": added, "kept": kept, "config_kept": config_kept}
 
 
 def run_init(args: argparse.Namespace) -> int:
-    names = init_course(args.directory, args.assignment, args.force)
+    result = init_course(args.directory, args.assignment, args.force)
     directory = Path(args.directory).expanduser().resolve()
-    print(f"nbgrader course in {directory} with {len(names)} assignment(s): {', '.join(names)}")
+    held = sorted(path.name for path in (directory / "source").iterdir() if path.is_dir())
+    print(f"nbgrader course in {directory} with {len(held)} assignment(s): {', '.join(held)}")
+    if result["added"] and (result["kept"] or result["config_kept"]):
+        print(f"added: {', '.join(result['added'])}")
+    if result["kept"]:
+        print(f"kept as they were (yours): source/{', source/'.join(result['kept'])}")
+    if result["config_kept"]:
+        print(f"kept as it was (yours): {course.CONFIG_NAME}")
+    first = (result["added"] or result["kept"])[0]
     print("next, in that folder:")
-    print(f"  nbgrader generate_assignment {names[0]}")
-    print(f"  nbgrader release_assignment {names[0]}     # students: nbgrader fetch_assignment / submit")
-    print(f"  nbgrader collect {names[0]}                # or nbgrader zip_collect")
-    print(f"  ascend-lab autograde {names[0]} --jobs 2   # same as nbgrader autograde, in parallel")
-    print(f"  nbgrader generate_feedback {names[0]}")
+    print(f"  nbgrader generate_assignment {first}")
+    print(f"  nbgrader release_assignment {first}     # students: nbgrader fetch_assignment / submit")
+    print(f"  nbgrader collect {first}                # or nbgrader zip_collect")
+    print(f"  ascend-lab autograde {first} --jobs 2   # same as nbgrader autograde, in parallel")
+    print(f"  nbgrader generate_feedback {first}")
     print("  nbgrader export                            # grades.csv")
+    print(f"students fetch and submit with --Exchange.root={directory / 'exchange'} (or run nbgrader in this folder)")
     return 0
 
 

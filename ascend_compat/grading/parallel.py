@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -60,7 +61,13 @@ class CourseLayout:
         if not (root / course.CONFIG_NAME).is_file():
             raise UserError(f"{root} is not an nbgrader course directory (no {course.CONFIG_NAME}); "
                             "make one with `ascend-lab course init DIR` or pass --course DIR")
-        config = course.read_config(root)[0].CourseDirectory
+        try:
+            config = course.read_config(root)[0].CourseDirectory
+        except Exception as exc:  # the instructor's own Python file: a typo is theirs to fix
+            line = getattr(exc, "lineno", None)
+            where = f", line {line}" if line else ""
+            raise UserError(f"{root / course.CONFIG_NAME}{where} does not run: {type(exc).__name__}: "
+                            f"{getattr(exc, 'msg', None) or exc}; fix it and try again") from None
         names = {key: config.get(key, default) for key, default in DEFAULT_DIRECTORIES.items()}
         db_url = config.get("db_url", f"sqlite:///{root / 'gradebook.db'}")
         if not db_url.startswith("sqlite:///"):
@@ -83,6 +90,20 @@ class AutogradeResult:
     failed: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     jobs: int = 1
+    notes: dict[str, list[str]] = field(default_factory=dict)  # nbgrader's warnings, per student
+
+
+# nbgrader's warnings that change a grade without failing it: a notebook missing from a submission
+# (graded as blank) or one it does not know (a renamed copy: not graded at all)
+_NOTEBOOK_WARNINGS = re.compile(r"(No submitted file|Skipping unknown notebook): \S*?submitted[\\/](?:\.[\\/])*"
+                                r"([^\\/]+)[\\/](?:\.[\\/])*[^\\/]+[\\/](?:\.[\\/])*(\S+)")
+
+
+def _notebook_notes(result, notes: dict[str, list[str]]) -> None:
+    for kind, student, notebook in _NOTEBOOK_WARNINGS.findall(result.stdout + result.stderr):
+        text = (f"{notebook} not submitted (scored as blank)" if kind.startswith("No")
+                else f"{notebook} is not a notebook of the assignment (not graded)")
+        notes.setdefault(student, []).append(text)
 
 
 def submitted_students(layout: CourseLayout, assignment: str) -> list[str]:
@@ -95,14 +116,26 @@ def submitted_students(layout: CourseLayout, assignment: str) -> list[str]:
 def _check_generated(layout: CourseLayout, assignment: str) -> None:
     from nbgrader.api import Gradebook, MissingEntry
 
+    from sqlalchemy.exc import DatabaseError
+
+    from ascend_compat.grading import course
+
+    if layout.root == course.repo_root():
+        raise UserError(f"{layout.root} is the lab's own repository, not a course: make one with "
+                        "`ascend-lab course init DIR` and run this in DIR (or pass --course DIR)")
     if not layout.db_path.is_file():
         raise UserError(f"no gradebook at {layout.db_path}: run `nbgrader generate_assignment {assignment}` first")
-    with Gradebook(layout.db_url, course_id=layout.course_id) as gradebook:
-        try:
-            gradebook.find_assignment(assignment)
-        except MissingEntry:
-            raise UserError(f"the gradebook has no assignment {assignment!r}: "
-                            f"run `nbgrader generate_assignment {assignment}` first") from None
+    try:
+        with Gradebook(layout.db_url, course_id=layout.course_id) as gradebook:
+            try:
+                gradebook.find_assignment(assignment)
+            except MissingEntry:
+                raise UserError(f"the gradebook has no assignment {assignment!r}: "
+                                f"run `nbgrader generate_assignment {assignment}` first") from None
+    except DatabaseError as exc:
+        raise UserError(f"{layout.db_path} is not a readable nbgrader gradebook ({exc.orig}); nothing was graded. "
+                        "Restore it from a backup, or move it away and run `nbgrader generate_assignment` "
+                        "to start a new one") from None
 
 
 def _snapshot_gradebook(source: Path, target: Path) -> None:
@@ -155,13 +188,19 @@ def _run_nbgrader(args: list[str], cwd: Path, isolated_config: bool, jobs: int =
                           capture_output=True, text=True)
 
 
-def _failures(result, students: list[str]) -> dict[str, str]:
+def _failures(result, students: list[str], log_path: Path | None = None) -> dict[str, str]:
+    """The students nbgrader could not grade; nbgrader's output is appended to ``log_path`` for them."""
     from ascend_compat.grading.autograde import _FAILED
 
     if result.returncode == 0:
         return {}
     log = result.stdout + result.stderr
-    failed = {student: "nbgrader could not grade this submission (see its log)" for student in _FAILED.findall(log)}
+    where = "its log"
+    if log_path is not None:
+        with open(log_path, "a", encoding="utf-8") as handle:
+            handle.write(log)
+        where = str(log_path)
+    failed = {student: f"nbgrader could not grade this submission (see {where})" for student in _FAILED.findall(log)}
     if not failed:
         tail = "\n".join(log.strip().splitlines()[-15:])
         raise UserError(f"`nbgrader autograde` failed (exit {result.returncode}):\n{tail}")
@@ -219,8 +258,11 @@ def autograde_course(course_dir: Path | str, assignment: str, jobs: int = 1,
     if jobs < 1:
         raise UserError(f"--jobs {jobs}: use 1 or more")
     layout = CourseLayout.read(Path(course_dir))
-    if not (layout.source / assignment).is_dir():
-        raise UserError(f"{layout.source / assignment} does not exist: {assignment!r} is not an assignment of this course")
+    assignment = assignment.rstrip("/" + os.sep)  # a folder name completed by the shell
+    if not assignment or os.sep in assignment or not (layout.source / assignment).is_dir():
+        known = sorted(p.name for p in layout.source.iterdir() if p.is_dir()) if layout.source.is_dir() else []
+        raise UserError(f"{assignment!r} is not an assignment of this course (no folder {layout.source / assignment}); "
+                        f"the course has: {', '.join(known) or 'none yet'}")
     _check_generated(layout, assignment)
     everyone = submitted_students(layout, assignment)
     chosen = everyone if students is None else sorted(students)
@@ -228,12 +270,15 @@ def autograde_course(course_dir: Path | str, assignment: str, jobs: int = 1,
     if missing:
         raise UserError(f"no submission of {assignment} for {', '.join(missing)} in {layout.submitted}")
     result = AutogradeResult(assignment, chosen, jobs=min(jobs, max(1, len(chosen))))
+    log_path = layout.root / f"autograde-{assignment}.log"  # nbgrader's output, kept when a submission fails
+    log_path.unlink(missing_ok=True)
     start = time.perf_counter()
     if not chosen:
         return result
     if result.jobs == 1 and students is None:
         run = _run_nbgrader(["autograde", assignment, "--force", "--log-level=WARN"], layout.root, isolated_config)
-        result.failed = _failures(run, chosen)
+        result.failed = _failures(run, chosen, log_path)
+        _notebook_notes(run, result.notes)
     else:
         shards = [chosen[index::result.jobs] for index in range(result.jobs)]
         with tempfile.TemporaryDirectory(prefix="ascend-lab-autograde-") as tmp:
@@ -252,7 +297,8 @@ def autograde_course(course_dir: Path | str, assignment: str, jobs: int = 1,
             for thread in threads:
                 thread.join()
             for index, shard in enumerate(shards):  # one writer, in shard order
-                result.failed.update(_failures(runs[index], shard))
+                result.failed.update(_failures(runs[index], shard, log_path))
+                _notebook_notes(runs[index], result.notes)
                 _merge(layout, assignment, workers[index], shard)
     result.seconds = time.perf_counter() - start
     return result
@@ -316,6 +362,7 @@ def run(args: argparse.Namespace) -> int:
         notes = []
         if flagged:
             notes.append("flagged for review (see the notice in its autograded notebook)")
+        notes += result.notes.get(student, [])
         if student in result.failed:
             notes.append(result.failed[student])
         print(f"  {student:<{width}}  {points:g} / {max_points:g}  {'; '.join(notes)}".rstrip())
