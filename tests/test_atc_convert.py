@@ -63,6 +63,14 @@ def test_force_fp16_is_the_default_and_rounds_like_fp16(onnx_path, tmp_path, tes
     assert (got.argmax(1) == reference.argmax(1)).all()
 
 
+@pytest.mark.parametrize("v2, v1", [("fp16", "force_fp16"), ("origin", "must_keep_origin_dtype"),
+                                    ("mixed_float16", "allow_mix_precision_fp16")])
+def test_precision_mode_v2_names_the_same_modes(onnx_path, tmp_path, v2, v1):
+    out = convert(model=onnx_path, output=str(tmp_path / v2), soc_version=SOC, input_shape="input:1,3,32,32",
+                  precision_mode_v2=v2)
+    assert om.load(out).manifest["precision_mode"] == v1
+
+
 def test_dynamic_batch_manifest(onnx_path, tmp_path):
     out = convert(model=onnx_path, output=str(tmp_path / "dyn"), soc_version=SOC,
                   input_shape="input:-1,3,32,32", dynamic_batch_size="1,2,4,8")
@@ -86,6 +94,8 @@ def test_dynamic_batch_manifest(onnx_path, tmp_path):
     (dict(input_format="NC1HWC0"), "NCHW"),
     (dict(output_type="INT4"), "FP32"),
     (dict(log="verbose"), "debug"),
+    (dict(precision_mode_v2="force_fp16"), "mixed_float16"),  # v2 has its own names
+    (dict(precision_mode_v2="fp16", precision_mode="force_fp16"), "cannot be used together"),
     (dict(dynamic_batch_size="1,2"), "-1"),
     (dict(input_shape="input:-1,3,32,32", dynamic_batch_size="1,0"), "positive"),
 ])

@@ -19,6 +19,36 @@ def _without_cleanup(source: str) -> str:
     return before + loop + "\n    return np.stack(results)\n"
 
 
+# A plausible shortcut: train on the CPU (the project as it is, minus CUDA), move the result at the end.
+TRAINED_ON_THE_CPU = """
+import torch.nn.functional as F
+
+
+def train_on_npu(epochs=4):
+    torch.manual_seed(0)
+    images, labels = load("train")
+    x, y = torch.from_numpy(preprocess(images)).float(), torch.from_numpy(labels)
+    model = DigitCNN()
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    for epoch in range(epochs):
+        perm = torch.randperm(len(x))
+        for i in range(0, len(x), 64):
+            idx = perm[i:i + 64]
+            opt.zero_grad()
+            F.cross_entropy(model(x[idx]), y[idx]).backward()
+            opt.step()
+    return model.to("npu:0")
+
+
+def evaluate_on_npu(model):
+    images, labels = load("test")
+    x = torch.from_numpy(preprocess(images)).float().to("npu:0")
+    with torch.no_grad():
+        pred = model.eval()(x).argmax(dim=1).cpu()
+    return (pred == torch.from_numpy(labels)).float().mean().item()
+"""
+
+
 @pytest.mark.slow
 def test_capstone_grading(tmp_path):
     from ascend_compat.grading.autograde import autograde_notebooks
@@ -35,12 +65,14 @@ def test_capstone_grading(tmp_path):
         "solution": submit("solution", solved),
         "train_only": submit("train_only", train_only),
         "leaky": submit("leaky", leaky),
+        "cpu_trained": submit("cpu_trained", dict(train_only, stage1_answer=TRAINED_ON_THE_CPU)),
     })
     per_cell = {student: {c.grade_id: c.points for c in score.notebooks["capstone.ipynb"].cells} for student, score in scores.items()}
     assert scores["blank"].points == 0
     assert scores["solution"].points == scores["solution"].max_points == 10
     assert per_cell["train_only"] == {"stage1_tests": 3, "stage2_tests": 0, "stage3_tests": 0, "stage4_tests": 0}
     assert per_cell["leaky"]["stage3_tests"] == 0 and scores["leaky"].points == 7
+    assert per_cell["cpu_trained"]["stage1_tests"] == 0, "a model trained on the CPU and moved must not pass stage 1"
 
 
 def test_the_project_really_needs_porting():

@@ -123,8 +123,9 @@ def test_a_trailing_slash_names_the_same_assignment(two_courses, tmp_path):
     _, parallel = two_courses
     mine = tmp_path / "mine"
     shutil.copytree(parallel, mine)
-    result = autograde_course(mine, ASSIGNMENT + "/", students=["blank"], isolated_config=True)
+    result = autograde_course(mine, ASSIGNMENT + "/", jobs=1000, students=["blank"], isolated_config=True)
     assert result.assignment == ASSIGNMENT and result.failed == {}
+    assert result.jobs_asked == 1000 and result.jobs == 1  # never more jobs than cores or submissions
 
 
 def test_nbgraders_notebook_warnings_reach_the_score_table():

@@ -282,3 +282,14 @@ def test_module_to_npu_inside_inference_mode(sim):
     with torch.inference_mode():
         model = torch.nn.Linear(2, 2).to("npu")
         assert model(torch.ones(1, 2, device="npu")).device.type == "npu"
+
+
+def test_device_properties_have_torch_npus_fields(sim):
+    # torch_npu (csrc/npu/Module.cpp): multi_processor_count is the vector core count, the CUDA-only
+    # fields exist but are None, and the repr shows the device's uuid
+    props = torch.npu.get_device_properties(0)
+    assert props.multi_processor_count == props.vector_core_num > 0
+    assert props.major is None and props.minor is None and props.warp_size is None
+    assert len(props.uuid.bytes) == 16 and len(str(props.uuid)) == 36
+    assert str(props.uuid) != str(torch.npu.get_device_properties(1).uuid)
+    assert f"uuid={props.uuid}" in repr(props)

@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 
-from ascend_compat.atc.convert import DEFAULT_PRECISION_MODE, PRECISION_MODES
+from ascend_compat.atc.convert import DEFAULT_PRECISION_MODE, PRECISION_MODES, PRECISION_MODES_V2
 from ascend_compat.atc.convert import convert as run_conversion
 from ascend_compat.errors import UserError
 
@@ -32,6 +32,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--insert_op_conf", help="AIPP config file")
     parser.add_argument("--precision_mode", help=f"default {DEFAULT_PRECISION_MODE}; one of "
                         f"{', '.join(PRECISION_MODES)}")
+    parser.add_argument("--precision_mode_v2", help="the same modes under new names (not with --precision_mode): "
+                        f"{', '.join(PRECISION_MODES_V2)}")
     parser.add_argument("--input_fp16_nodes", help='inputs that take float16 data, e.g. "input1;input2"')
     parser.add_argument("--output_type", help="FP32 or FP16 for all outputs")
     parser.add_argument("--dynamic_batch_size", help='batch sizes for an input shape with -1, e.g. "1,2,4,8"')
@@ -42,7 +44,7 @@ def register(subparsers) -> argparse.ArgumentParser:
 
 
 _OPTIONS = ("model", "framework", "output", "soc_version", "input_shape", "input_format", "insert_op_conf",
-            "precision_mode", "input_fp16_nodes", "output_type", "dynamic_batch_size", "log")
+            "precision_mode", "precision_mode_v2", "input_fp16_nodes", "output_type", "dynamic_batch_size", "log")
 
 
 def handle(args) -> int:

@@ -43,6 +43,11 @@ PRECISION_MODES = (
     "allow_mix_precision", "allow_mix_precision_fp16", "allow_mix_precision_bf16", "allow_fp32_to_bf16",
 )
 DEFAULT_PRECISION_MODE = "force_fp16"  # atc's default for inference
+# --precision_mode_v2 (CANN 6.3+, the option Huawei now recommends): the same modes, new names;
+# it cannot be combined with --precision_mode
+PRECISION_MODES_V2 = {"fp16": "force_fp16", "origin": "must_keep_origin_dtype",
+                      "cube_fp16in_fp32out": "cube_fp16in_fp32out", "mixed_float16": "allow_mix_precision_fp16",
+                      "mixed_bfloat16": "allow_mix_precision_bf16"}
 OUTPUT_TYPES = ("FP32", "FP16", "UINT8")
 LOG_LEVELS = ("debug", "info", "warning", "error", "null")
 CUBE_OPS = frozenset({"Conv", "ConvTranspose", "MatMul", "Gemm"})
@@ -118,7 +123,7 @@ def convert(model: str, output: str, soc_version: str, framework=5, input_shape:
             input_format: str = "NCHW", insert_op_conf: str | None = None,
             precision_mode: str | None = None, input_fp16_nodes: str | None = None,
             output_type: str | None = None, dynamic_batch_size: str | None = None,
-            log: str = "null") -> str:
+            log: str = "null", precision_mode_v2: str | None = None) -> str:
     """Convert an ONNX model like ``atc --mode=0``; returns the path of the written ``.om``.
 
     ``output`` is the path *without* ``.om`` (atc appends it), exactly like atc's ``--output``.
@@ -135,6 +140,13 @@ def convert(model: str, output: str, soc_version: str, framework=5, input_shape:
     soc_version = socs.check(soc_version)
     if input_format not in INPUT_FORMATS:
         raise _invalid("input_format", input_format, f"use one of {', '.join(INPUT_FORMATS)}")
+    if precision_mode_v2 is not None:
+        if precision_mode is not None:
+            raise _invalid("precision_mode_v2", precision_mode_v2,
+                           "it cannot be used together with --precision_mode; keep one of the two")
+        if precision_mode_v2 not in PRECISION_MODES_V2:
+            raise _invalid("precision_mode_v2", precision_mode_v2, f"use one of {', '.join(PRECISION_MODES_V2)}")
+        precision_mode = PRECISION_MODES_V2[precision_mode_v2]
     precision_mode = precision_mode or DEFAULT_PRECISION_MODE
     if precision_mode not in PRECISION_MODES:
         raise _invalid("precision_mode", precision_mode, f"use one of {', '.join(PRECISION_MODES)}")

@@ -90,6 +90,7 @@ class AutogradeResult:
     failed: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     jobs: int = 1
+    jobs_asked: int = 1
     notes: dict[str, list[str]] = field(default_factory=dict)  # nbgrader's warnings, per student
 
 
@@ -269,7 +270,9 @@ def autograde_course(course_dir: Path | str, assignment: str, jobs: int = 1,
     missing = sorted(set(chosen) - set(everyone))
     if missing:
         raise UserError(f"no submission of {assignment} for {', '.join(missing)} in {layout.submitted}")
-    result = AutogradeResult(assignment, chosen, jobs=min(jobs, max(1, len(chosen))))
+    # more jobs than cores only queues kernels (each with its own memory limit): cap at the cores
+    result = AutogradeResult(assignment, chosen, jobs=min(jobs, os.cpu_count() or 1, max(1, len(chosen))),
+                             jobs_asked=jobs)
     log_path = layout.root / f"autograde-{assignment}.log"  # nbgrader's output, kept when a submission fails
     log_path.unlink(missing_ok=True)
     start = time.perf_counter()
@@ -353,8 +356,10 @@ def run(args: argparse.Namespace) -> int:
     course_dir = Path(args.course) if args.course else Path.cwd()
     result = autograde_course(course_dir, args.assignment, jobs=args.jobs, students=args.student or None)
     layout = CourseLayout.read(course_dir)
+    cores = os.cpu_count() or 1
+    capped = f" (--jobs {result.jobs_asked}: at most one per core, {cores})" if result.jobs_asked > cores else ""
     print(f"graded {len(result.students)} submission(s) of {result.assignment} with {result.jobs} "
-          f"nbgrader process(es) in {result.seconds:.1f} s")
+          f"nbgrader process(es){capped} in {result.seconds:.1f} s")
     rows = score_table(layout.db_path, result.assignment, result.students)
     width = max([len("student")] + [len(row[0]) for row in rows])
     print(f"  {'student':<{width}}  score")

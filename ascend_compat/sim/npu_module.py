@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import types
+import uuid
 from dataclasses import dataclass
 
 import torch
@@ -99,18 +100,44 @@ def synchronize(device=None) -> None:
 
 
 # -- device information --------------------------------------------------------------------------
+class _UUID:
+    """``props.uuid``: 16 bytes (``.bytes``) shown as 8-4-4-4-12 hex digits, like torch_npu's ``_CUuuid``."""
+
+    def __init__(self, raw: bytes):
+        self.bytes = list(raw)
+
+    def __str__(self) -> str:
+        return str(uuid.UUID(bytes=bytes(self.bytes)))
+
+    __repr__ = __str__
+
+
 @dataclass(frozen=True)
 class _NPUDeviceProperties:
+    """``torch.npu.get_device_properties()``: torch_npu's fields (csrc/npu/Module.cpp). The CUDA-style
+    fields torch_npu declares but never fills (``major``, ``minor``, ``warp_size``...) are None
+    there too; ``multi_processor_count`` is the vector core count, as torch_npu sets it."""
+
     name: str
     total_memory: int
     cube_core_num: int
     vector_core_num: int
     L2_cache_size: int
+    uuid: _UUID
+    multi_processor_count: int | None = None
+    major: int | None = None
+    minor: int | None = None
+    is_multi_gpu_board: int | None = None
+    is_integrated: int | None = None
+    max_threads_per_multi_processor: int | None = None
+    warp_size: int | None = None
+    regs_per_multiprocessor: int | None = None
+    gcnArchName: str | None = None
 
     def __repr__(self) -> str:
         return (f"_NPUDeviceProperties(name='{self.name}', total_memory={self.total_memory // (1 << 20)}MB, "
                 f"cube_core_num={self.cube_core_num}, vector_core_num={self.vector_core_num}, "
-                f"L2_cache_size={self.L2_cache_size // (1 << 20)}MB)")
+                f"uuid={self.uuid}, L2_cache_size={self.L2_cache_size // (1 << 20)}MB)")
 
 
 def get_device_name(device=None) -> str:
@@ -119,14 +146,17 @@ def get_device_name(device=None) -> str:
 
 
 def get_device_properties(device=None) -> _NPUDeviceProperties:
-    dispatch.resolve_index(device)
+    index = dispatch.resolve_index(device)
     spec = _soc()
+    vector_cores = spec.ai_cores * 2
     return _NPUDeviceProperties(
         name=spec.name,
         total_memory=_memory.capacity_bytes(),
         cube_core_num=spec.ai_cores,
-        vector_core_num=spec.ai_cores * 2,
+        vector_core_num=vector_cores,
         L2_cache_size=192 << 20,
+        uuid=_UUID(uuid.uuid5(uuid.NAMESPACE_OID, f"ascend-migration-lab/simulated-npu/{index}").bytes),
+        multi_processor_count=vector_cores,
     )
 
 
@@ -642,7 +672,7 @@ for _name, _dtype in (("BoolTensor", torch.bool), ("ByteTensor", torch.uint8), (
 # -- streams and events are in streams.py; amp in amp.py --------------------------------------------
 from ascend_compat.sim import amp  # noqa: E402  (torch.npu.amp)
 
-_NOT_EXPORTED = {"annotations", "contextlib", "dataclass", "torch", "dispatch", "timeline", "CONFIG", "sys", "types"}
+_NOT_EXPORTED = {"annotations", "contextlib", "dataclass", "torch", "dispatch", "timeline", "CONFIG", "sys", "types", "uuid"}
 __all__ = sorted(
     name for name, value in list(globals().items())
     if not name.startswith("_") and name not in _NOT_EXPORTED and not isinstance(value, type(contextlib))

@@ -185,9 +185,11 @@ def check(info: OpInfo, args, kwargs, index: int) -> None:
         _FALLBACK_COUNTS[info.overload] += 1
         if CONFIG.fallback == "warn" and info.overload not in _WARNED:
             _WARNED.add(info.overload)
+            # torch_npu's own words (csrc/aten/VariableFallbackKernel.cpp), then the lab's note
             warnings.warn(
-                f"{info.overload} is not implemented for the NPU and falls back to the CPU "
-                "(a host round trip on every call); see ascend_compat.sim.fallback_report()",
+                f"CAUTION: The operator '{info.overload}' is not currently supported on the NPU backend and will "
+                "fall back to run on the CPU. This may have performance implications. (Simulated NPU: it is not in "
+                "op-plugin's operator list; every call is a host round trip; see ascend_compat.sim.fallback_report().)",
                 NPUFallbackWarning,
                 stacklevel=4,
             )

@@ -151,16 +151,26 @@ def assert_matches_spec(options: argparse.Namespace, onnx_path: str, output: str
     assert options.soc_version == SOC, (
         f"--soc_version={options.soc_version} is a real chip, but not the one on the {CARD} card of the spec: "
         "an .om for another SoC does not load")
+    modes_v2 = atc.PRECISION_MODES_V2
+    given, mode = set(options.given), options.precision_mode
+    if "precision_mode_v2" in given:  # the newer option (CANN 6.3+), the same modes under new names
+        assert "precision_mode" not in given, (
+            "--precision_mode and --precision_mode_v2 are both given; atc accepts only one of them")
+        assert options.precision_mode_v2 in modes_v2, (
+            f"--precision_mode_v2={options.precision_mode_v2} is not a mode atc knows; it takes "
+            f"{', '.join(modes_v2)}")
+        given.add("precision_mode")
+        mode = modes_v2[options.precision_mode_v2]
     for option in ("input_format", "precision_mode", "log"):
-        assert option in options.given, (
+        assert option in given, (
             f"--{option} is missing: even where atc's default would do, the spec asks for every option to be "
             "written out, so the deployment record says what was used")
     assert options.input_format == INPUT_FORMAT, (
         f"--input_format is {options.input_format!r}; the spec's images are laid out N, C, H, W")
-    assert options.precision_mode in atc.PRECISION_MODES, (
-        f"--precision_mode={options.precision_mode} is not a mode atc knows; see the precision table of the atc lesson")
-    assert options.precision_mode == PRECISION_MODE, (
-        f"--precision_mode={options.precision_mode} is a real mode, but not the one the spec describes "
+    assert mode in atc.PRECISION_MODES, (
+        f"--precision_mode={mode} is not a mode atc knows; see the precision table of the atc lesson")
+    assert mode == PRECISION_MODE, (
+        f"the precision mode {mode} is a real mode, but not the one the spec describes "
         "(every operator that has a float16 kernel runs in float16)")
     assert options.log == LOG_LEVEL, f"--log is {options.log!r}; the spec asks atc to log errors only"
     assert options.insert_op_conf is None, "--insert_op_conf adds AIPP preprocessing, which this spec does not ask for"
