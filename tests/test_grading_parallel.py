@@ -111,6 +111,13 @@ def test_an_instructors_mistakes_get_one_line_and_change_nothing(two_courses, tm
     config.write_text(original)
     assert (mine / "gradebook.db").read_bytes() == gradebook
 
+    stamp = mine / "submitted" / "blank" / ASSIGNMENT / "timestamp.txt"
+    stamp.write_text("yesterday")
+    with pytest.raises(UserError, match="timestamp.txt says 'yesterday', which is not a date"):
+        autograde_course(mine, ASSIGNMENT, students=["blank"], isolated_config=True)
+    stamp.write_text("2026-12-01 09:00:00")
+    assert (mine / "gradebook.db").read_bytes() == gradebook
+
     (mine / "gradebook.db").write_bytes(b"not a database")
     with pytest.raises(UserError, match="not a readable nbgrader gradebook"):
         autograde_course(mine, ASSIGNMENT, isolated_config=True)

@@ -17,6 +17,11 @@ def test_float64_compute_fails_with_a_fix(sim):
         a @ a
     with pytest.raises(RuntimeError, match="float64"):
         torch.nn.Linear(3, 2).double().to("npu")(a)
+    # which kernels lack float64 is per operator: aclnnSoftmax/aclnnLogSoftmax take DOUBLE, their
+    # backward kernels do not
+    assert torch.softmax(a, dim=-1).dtype == torch.log_softmax(a, dim=-1).dtype == torch.float64
+    with pytest.raises(RuntimeError, match="_softmax_backward_data does not support float64"):
+        torch.ops.aten._softmax_backward_data(a, torch.softmax(a, dim=-1), -1, torch.float64)
     sim.configure(float64="allow")
     assert (a @ a).dtype == torch.float64
 

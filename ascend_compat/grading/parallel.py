@@ -139,6 +139,22 @@ def _check_generated(layout: CourseLayout, assignment: str) -> None:
                         "to start a new one") from None
 
 
+def _check_timestamps(layout: CourseLayout, assignment: str, students: list[str]) -> None:
+    """A hand-written ``timestamp.txt`` nbgrader cannot read would stop its run midway: refuse first."""
+    from nbgrader.utils import parse_utc
+
+    for student in students:
+        stamp = layout.submitted / student / assignment / "timestamp.txt"
+        if not stamp.is_file():
+            continue
+        text = stamp.read_text(encoding="utf-8", errors="replace").strip()
+        try:
+            parse_utc(text)
+        except Exception:
+            raise UserError(f"{stamp} says {text[:40]!r}, which is not a date: write one like "
+                            "2026-12-01 09:00:00 (as `nbgrader collect` does) or delete the file") from None
+
+
 def _snapshot_gradebook(source: Path, target: Path) -> None:
     """A consistent copy of an SQLite file, even if someone has it open (sqlite3 backup API)."""
     with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
@@ -270,6 +286,7 @@ def autograde_course(course_dir: Path | str, assignment: str, jobs: int = 1,
     missing = sorted(set(chosen) - set(everyone))
     if missing:
         raise UserError(f"no submission of {assignment} for {', '.join(missing)} in {layout.submitted}")
+    _check_timestamps(layout, assignment, chosen)
     # more jobs than cores only queues kernels (each with its own memory limit): cap at the cores
     result = AutogradeResult(assignment, chosen, jobs=min(jobs, os.cpu_count() or 1, max(1, len(chosen))),
                              jobs_asked=jobs)

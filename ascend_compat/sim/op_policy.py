@@ -24,14 +24,15 @@ from ascend_compat.sim.config import CONFIG
 # Runtime bookkeeping with nothing to compute on a simulated device (one stream pool, no reuse).
 NO_OP = frozenset({"record_stream"})
 
-# No float64 in these kernels on the NPU (matrix unit, convolution, normalisation, softmax).
+# No float64 in these kernels on the NPU (matrix unit, convolution, normalisation, softmax backward).
 FLOAT64_UNSUPPORTED = frozenset({
     "mm", "addmm", "bmm", "baddbmm", "addbmm", "dot", "vdot", "mv", "addmv", "addr", "matmul",
     "linear", "_addmm_activation", "convolution", "convolution_backward", "_convolution",
     "cudnn_convolution", "native_batch_norm", "native_batch_norm_backward",
     "_native_batch_norm_legit", "_native_batch_norm_legit_no_training",
     "_native_batch_norm_legit_functional", "native_layer_norm", "native_layer_norm_backward",
-    "native_group_norm", "native_group_norm_backward", "_softmax", "_log_softmax",
+    "native_group_norm", "native_group_norm_backward",
+    # aclnnSoftmax/aclnnLogSoftmax take DOUBLE (forward); their backward kernels do not
     "_softmax_backward_data", "_log_softmax_backward_data", "max_pool2d_with_indices",
     "max_pool2d_with_indices_backward", "avg_pool2d", "avg_pool2d_backward",
     "_adaptive_avg_pool2d", "_adaptive_avg_pool2d_backward", "upsample_bilinear2d",
