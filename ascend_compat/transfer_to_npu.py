@@ -119,6 +119,13 @@ def _subclass_with_npu_devices(cls: type) -> type:
     return type(cls.__name__, (cls,), body)
 
 
+def _wrap_init(cls: type, label: str) -> None:
+    """Rewrite the device arguments of ``cls``'s constructor in place (the class itself stays, so
+    ``isinstance`` and every alias of it keep working)."""
+    cls.__init__ = _device_args_to_npu(cls.__init__)
+    _PATCHED.append(label)
+
+
 def _nccl_to_hccl(fn):
     @functools.wraps(fn)
     def patched(*args, **kwargs):
@@ -149,17 +156,13 @@ def _apply() -> None:
     _PATCHED.append("torch.cuda.*: replaced by torch.npu.* (" + ", ".join(sorted(npu.__all__)[:6]) + ", ...)")
     _PATCHED.append("torch.cuda.amp.autocast / GradScaler: replaced by torch.npu.amp's")
     _wrap_all(torch.cuda, CUDA_FUNCTIONS, "torch.cuda", ints_for=())
-    torch.cuda.device.__init__ = _device_args_to_npu(torch.cuda.device.__init__)
+    _wrap_init(torch.cuda.device, "torch.cuda.device: device arguments cuda -> npu")
 
     _wrap_all(torch, TORCH_FUNCTIONS, "torch", ints_for=())
     _wrap_all(torch.fft, FFT_FUNCTIONS, "torch.fft", ints_for=())
-    # torch.autocast and torch.amp.autocast are one class: wrap its constructor in place
-    autocast = torch.amp.autocast_mode.autocast
-    autocast.__init__ = _device_args_to_npu(autocast.__init__)
-    _PATCHED.append("torch.autocast / torch.amp.autocast: device_type cuda -> npu")
-    device_context = torch.utils._device.DeviceContext
-    device_context.__init__ = _device_args_to_npu(device_context.__init__)
-    _PATCHED.append("with torch.device('cuda'): the npu device")
+    # torch.autocast and torch.amp.autocast are one class
+    _wrap_init(torch.amp.autocast_mode.autocast, "torch.autocast / torch.amp.autocast: device_type cuda -> npu")
+    _wrap_init(torch.utils._device.DeviceContext, "with torch.device('cuda'): the npu device")
     _wrap_all(torch.Tensor, TENSOR_METHODS, "torch.Tensor")
     _wrap_all(torch.nn.Module, MODULE_METHODS, "torch.nn.Module")
     torch.Tensor.cuda = torch.Tensor.npu

@@ -134,8 +134,11 @@ class GradScaler(torch.amp.GradScaler):
                          backoff_factor=backoff_factor, growth_interval=growth_interval, enabled=enabled)
         self._dynamic = dynamic
 
+    def _static(self) -> bool:
+        return self._enabled and not self._dynamic
+
     def step(self, optimizer, *args, **kwargs):
-        if not (self._enabled and not self._dynamic):
+        if not self._static():
             return super().step(optimizer, *args, **kwargs)
         state = self._per_optimizer_states[id(optimizer)]
         if state["stage"] is _grad_scaler.OptState.READY:
@@ -145,7 +148,7 @@ class GradScaler(torch.amp.GradScaler):
         return result
 
     def update(self, new_scale=None) -> None:
-        if self._enabled and not self._dynamic and new_scale is None:
+        if self._static() and new_scale is None:
             self._check_scale_growth_tracker("update")
             self._per_optimizer_states = collections.defaultdict(_grad_scaler._refresh_per_optimizer_state)
             return

@@ -308,7 +308,7 @@ def is_jit_compile_false() -> bool:
 
 # -- more of torch_npu's public API -----------------------------------------------------------------
 # Names and signatures from Ascend/pytorch torch_npu/npu/__init__.py (and utils.py, npu_config.py,
-# _memory.py, graphs.py). Functions that tune or debug real hardware have no simulated effect: they
+# memory.py, graphs.py). Functions that tune or debug real hardware have no simulated effect: they
 # accept the real arguments, validate what can be validated, and say so in their docstring.
 class StreamContext:  # (torch_npu's name for the context manager behind torch.npu.stream)
     """``with torch.npu.StreamContext(s):`` — same as ``torch.npu.stream(s)``."""
