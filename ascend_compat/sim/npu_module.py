@@ -35,8 +35,13 @@ def is_available() -> bool:
     return True
 
 
+# torch_npu sets this flag in _lazy_init(); PyTorch reads it (torch.utils.checkpoint only saves and
+# restores a device's RNG state when its module says it is initialised). The simulator is ready at import.
+_initialized = True
+
+
 def is_initialized() -> bool:
-    return True
+    return _initialized
 
 
 def init() -> None:

@@ -9,10 +9,21 @@ A learner's own ``torch.Generator(device="npu")`` works too (as with torch_npu, 
 create a generator for a Python backend, so :func:`install` puts a subclass in ``torch.Generator``
 that keeps its numbers in a CPU generator and reports the NPU as its device. As on real devices, a
 random operator on an NPU refuses a CPU generator (:func:`check_generator`).
+
+What an NPU generator's state *is* follows torch_npu, not the CPU: a Philox counter-based
+generator's seed and offset, 16 bytes (``NPUGeneratorImpl::get_state`` in Ascend/pytorch
+``torch_npu/csrc/aten/NPUGeneratorImpl.cpp``; CUDA's has the same layout). Every random kernel takes
+the current (seed, offset) and moves the offset on (op-plugin's kernels ask
+``philox_engine_inputs(10)``, which rounds up to a multiple of 4: 12). The simulator draws each
+kernel's numbers from a CPU generator seeded from that pair, so the numbers differ from hardware's
+but everything a program can observe about the state behaves as it does there: ``get_rng_state()``
+is a 16-byte ``uint8`` tensor, a saved state replays the same numbers, a CPU generator's 5056-byte
+state is refused as "wrong size".
 """
 
 from __future__ import annotations
 
+import struct
 import weakref
 
 import torch
@@ -22,6 +33,47 @@ from ascend_compat.sim.config import CONFIG
 
 DEFAULT_SEED = 67280421310721  # the same default torch uses for its generators
 _CGenerator = torch._C.Generator
+# op-plugin's random kernels call philox_engine_inputs(10); NPUGeneratorState::increase rounds the
+# increment up to a multiple of 4 (op_plugin/ops/opapi/*KernelNpuOpApi.cpp, NPUGeneratorImpl.cpp).
+PHILOX_INCREMENT = 12
+_STATE = struct.Struct("<Qq")  # uint64 seed, int64 offset: NPUGeneratorImpl::get_state's layout
+_MASK64 = (1 << 64) - 1
+
+
+class Philox:
+    """An NPU generator's state: its seed and the offset into the Philox stream."""
+
+    __slots__ = ("seed", "offset")
+
+    def __init__(self, seed: int = DEFAULT_SEED):
+        self.seed, self.offset = seed, 0
+
+    def draw(self, engine) -> None:
+        """Seed the CPU generator ``engine`` for one random kernel, and move the offset on."""
+        # splitmix64's finaliser: nearby (seed, offset) pairs give unrelated CPU streams
+        z = (self.seed * 0x9E3779B97F4A7C15 + self.offset + 1) & _MASK64
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+        _CGenerator.manual_seed(engine, z ^ (z >> 31))
+        self.offset += PHILOX_INCREMENT
+
+    def state(self) -> torch.Tensor:
+        return torch.frombuffer(bytearray(_STATE.pack(self.seed, self.offset)), dtype=torch.uint8)
+
+    def set_state(self, new_state) -> None:
+        """torch_npu's checks, in its order: a CPU ByteTensor (TypeError), of 16 bytes or 8 (seed only)."""
+        if not (isinstance(new_state, torch.Tensor) and new_state.dtype == torch.uint8
+                and new_state.device.type == "cpu" and new_state.layout == torch.strided):
+            raise TypeError("RNG state must be a torch.ByteTensor (a uint8 CPU tensor, as "
+                            "torch.npu.get_rng_state() returns)")
+        data = bytes(new_state.contiguous().numpy())
+        if len(data) == _STATE.size // 2:
+            data += bytes(_STATE.size // 2)  # no offset: the stream starts again from its seed
+        elif len(data) != _STATE.size:
+            raise RuntimeError(f"RNG state is wrong size: an NPU generator's state is {_STATE.size} bytes "
+                               f"(Philox seed and offset), got {len(data)}; pass a state saved from "
+                               "torch.npu.get_rng_state(), not the CPU's torch.get_rng_state()")
+        self.seed, self.offset = _STATE.unpack(data)
 
 
 class _GeneratorType(type(_CGenerator)):
@@ -41,13 +93,56 @@ class Generator(_CGenerator, metaclass=_GeneratorType):
         if isinstance(device, str) and device.startswith(dispatch.BACKEND):
             device = torch.device(device)
         if isinstance(device, torch.device) and device.type == dispatch.BACKEND:
-            generator = _CGenerator.__new__(cls, "cpu")
+            generator = _CGenerator.__new__(cls, "cpu")  # the CPU engine behind the Philox state
             generator._npu_index = index = dispatch.resolve_index(device)
+            generator._philox = philox = Philox()
             # operators receive PyTorch's own Python object for this generator, not this one
             generator._as_operators_see_it = seen = _as_operators_see_it(generator)
-            _NPU_GENERATORS[seen] = index
+            _NPU_GENERATORS[seen] = (index, philox)
             return generator
         return _CGenerator.__new__(cls, device)
+
+    # An NPU generator's state is its Philox seed and offset (see the module docstring); a CPU
+    # generator made through this class keeps PyTorch's own methods.
+    def manual_seed(self, seed) -> "Generator":
+        _CGenerator.manual_seed(self, seed)  # PyTorch's range check and mapping of negative seeds
+        philox = getattr(self, "_philox", None)
+        if philox is not None:
+            philox.seed, philox.offset = _CGenerator.initial_seed(self), 0
+        return self
+
+    def seed(self) -> int:
+        value = _CGenerator.seed(self)
+        philox = getattr(self, "_philox", None)
+        if philox is not None:
+            philox.seed, philox.offset = value, 0
+        return value
+
+    def initial_seed(self) -> int:
+        philox = getattr(self, "_philox", None)
+        return _CGenerator.initial_seed(self) if philox is None else philox.seed
+
+    def get_state(self) -> torch.Tensor:
+        philox = getattr(self, "_philox", None)
+        return _CGenerator.get_state(self) if philox is None else philox.state()
+
+    def set_state(self, new_state) -> "Generator":
+        philox = getattr(self, "_philox", None)
+        if philox is None:
+            return _CGenerator.set_state(self, new_state)
+        philox.set_state(new_state)
+        return self
+
+    def get_offset(self) -> int:
+        philox = getattr(self, "_philox", None)
+        return _CGenerator.get_offset(self) if philox is None else philox.offset
+
+    def set_offset(self, offset: int) -> "Generator":
+        philox = getattr(self, "_philox", None)
+        if philox is None:
+            return _CGenerator.set_offset(self, offset)
+        philox.offset = int(offset)
+        return self
 
     @property
     def device(self) -> torch.device:
@@ -55,18 +150,25 @@ class Generator(_CGenerator, metaclass=_GeneratorType):
         return _CGenerator.device.__get__(self) if index is None else torch.device(dispatch.BACKEND, index)
 
     def __reduce__(self):
-        """Pickling and deepcopy rebuild an NPU generator on its NPU (PyTorch's own would make a CPU one)."""
-        reduced = super().__reduce__()
-        if getattr(self, "_npu_index", None) is None:
-            return reduced
-        return (Generator, (self.device,), *reduced[2:])
+        """Pickling and deepcopy rebuild an NPU generator on its NPU, with its state (PyTorch's own
+        would make a CPU one)."""
+        philox = getattr(self, "_philox", None)
+        if philox is None:
+            return super().__reduce__()
+        return (_rebuild_npu_generator, (self.device, philox.seed, philox.offset))
+
+
+def _rebuild_npu_generator(device, seed: int, offset: int) -> "Generator":
+    generator = Generator(device)
+    generator._philox.seed, generator._philox.offset = seed, offset
+    return generator
 
 
 Generator.__module__, Generator.__qualname__ = "torch", "Generator"
 
 
-# The generator objects operators receive (see Generator.__new__) -> the NPU they belong to; an
-# entry lives as long as the learner's generator, which holds its object.
+# The generator objects operators receive (see Generator.__new__) -> (the NPU they belong to, their
+# Philox state); an entry lives as long as the learner's generator, which holds its object.
 _NPU_GENERATORS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -102,13 +204,27 @@ def install() -> None:
 
 
 def operator_generator(index: int, given, on_npu: bool = True):
-    """The generator a random operator on ``npu:index`` draws from: the device's own when none was
-    given; a given one must be an NPU generator when the result stays on the NPU."""
+    """The generator a random operator on ``npu:index`` draws from, seeded for this one kernel:
+    the device's own when none was given; a given one must be an NPU generator when the result
+    stays on the NPU."""
     if given is None:
-        return generator(index)
+        chosen = generator(index)
+        chosen._philox.draw(chosen)
+        return chosen
     if on_npu:
         check_generator(given)
+    philox = _philox_of(given)
+    if philox is not None:
+        philox.draw(given)
     return given
+
+
+def _philox_of(generator):
+    try:
+        entry = _NPU_GENERATORS.get(generator)
+    except TypeError:  # not weak-referenceable: not an NPU generator
+        return None
+    return entry[1] if entry is not None else getattr(generator, "_philox", None)
 
 
 def is_npu_generator(generator) -> bool:
@@ -144,14 +260,13 @@ def generator(index: int) -> torch.Generator:
 
 def call_with_device_generator(index: int, func, args, kwargs):
     """Run a CPU kernel that draws from the default CPU generator on NPU ``index``'s generator instead."""
-    device_generator, host_generator = generator(index), torch.default_generator
+    host_generator = torch.default_generator
     host_state = host_generator.get_state()
-    host_generator.set_state(device_generator.get_state())
+    generator(index)._philox.draw(host_generator)  # this kernel's numbers, from the NPU's state
     try:
         return func(*args, **kwargs)
     finally:
-        device_generator.set_state(host_generator.get_state())   # the draws advance the NPU's stream
-        host_generator.set_state(host_state)                      # and leave the CPU's untouched
+        host_generator.set_state(host_state)  # the CPU's own stream is left untouched
 
 
 def manual_seed(seed: int) -> None:
@@ -184,7 +299,7 @@ def get_rng_state(device="npu") -> torch.Tensor:
 
 
 def set_rng_state(new_state: torch.Tensor, device="npu") -> None:
-    generator(dispatch.resolve_index(device)).set_state(new_state.cpu() if new_state.device.type != "cpu" else new_state)
+    generator(dispatch.resolve_index(device)).set_state(new_state.clone(memory_format=torch.contiguous_format))
 
 
 def get_rng_state_all() -> list[torch.Tensor]:
