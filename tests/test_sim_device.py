@@ -203,6 +203,45 @@ def test_save_and_load_across_devices(sim, tmp_path):
     torch.testing.assert_close(fresh.weight.detach().cpu(), loaded["weight"].cpu())
 
 
+def test_load_with_every_kind_of_map_location(sim, tmp_path):
+    # torch.load's map_location (PyTorch torch/serialization.py _get_restore_location) on a checkpoint
+    # of NPU tensors: the file tags their storages "npu:N", as torch_npu's (torch_npu/utils/serialization.py)
+    weight = torch.arange(6.0, device="npu:1").reshape(2, 3)
+    path = tmp_path / "npu.pt"
+    torch.save({"weight": weight, "tail": weight[:, 1:]}, path)
+    seen = []
+
+    def keep_on_host(storage, location):
+        seen.append(location)
+        return storage
+
+    on_host = torch.load(path, map_location=keep_on_host)
+    assert seen == ["npu:1"] and on_host["weight"].device.type == "cpu"
+    assert on_host["weight"].tolist() == weight.tolist()
+    for map_location, device in [(lambda storage, loc: storage.npu(), "npu:0"),
+                                 (lambda storage, loc: storage.npu(1), "npu:1"),
+                                 ({"npu:1": "npu:0"}, "npu:0"), (torch.device("npu:0"), "npu:0"),
+                                 (torch.device("cpu"), "cpu"), ({"npu:1": "cpu"}, "cpu"), (None, "npu:1")]:
+        loaded = torch.load(path, map_location=map_location, weights_only=True)
+        assert loaded["weight"].device == torch.device(device), map_location
+        assert loaded["weight"].tolist() == weight.tolist()
+        loaded["weight"][0, 2] = 9.0  # a view saved with its base still shares its storage
+        assert loaded["tail"][0, 1].item() == 9.0
+    # the legacy format (and so plain pickle) restores the storage before reading its bytes in
+    torch.save(weight, path, _use_new_zipfile_serialization=False)
+    assert torch.load(path, weights_only=False).device == torch.device("npu:1")
+    assert pickle.loads(pickle.dumps(weight)).tolist() == weight.tolist()
+
+
+def test_storage_npu_is_the_generated_privateuse1_method(sim):
+    host = torch.arange(3.0).untyped_storage()
+    moved = host.npu()
+    assert moved.is_npu and not host.is_npu and moved.device == torch.device("npu:0")
+    assert moved.npu() is moved and moved.npu(1).device == torch.device("npu:1")
+    typed = torch.arange(3.0).storage().npu(1)
+    assert typed.is_npu and typed.device == torch.device("npu:1") and typed.dtype == torch.float32
+
+
 def test_deepcopy_and_pickle_modules(sim):
     model = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.ReLU()).to("npu")
     twin = copy.deepcopy(model)
@@ -221,6 +260,44 @@ def test_dataloader_pin_memory_and_non_blocking(sim):
         moved = xb.to("npu", non_blocking=True)
         assert moved.device.type == "npu"
     assert not torch.randn(2).is_pinned()
+
+
+def test_factories_make_pinned_host_memory(sim):
+    # pin_memory=True on a CPU factory: page-locked host memory (torch_npu's pinned host allocator)
+    made = [torch.empty(3, pin_memory=True), torch.zeros(2, 2, pin_memory=True), torch.randn(3, pin_memory=True),
+            torch.full((2,), 1.5, pin_memory=True), torch.arange(4, pin_memory=True), torch.tensor([1.0], pin_memory=True),
+            torch.empty_strided((2, 2), (1, 2), pin_memory=True), torch.ones_like(torch.ones(2), pin_memory=True),
+            torch.ones(2).new_zeros(3, pin_memory=True), torch.empty(3, device="cpu", pin_memory=True)]
+    assert all(t.device.type == "cpu" and t.is_pinned() for t in made)
+    assert made[3].tolist() == [1.5, 1.5] and made[6].stride() == (1, 2)
+    assert not torch.empty(3).is_pinned() and not torch.empty(3, pin_memory=False).is_pinned()
+    assert made[0].to("npu", non_blocking=True).device.type == "npu"
+    # torch_npu refuses pinned NPU tensors (csrc/aten/common/TensorFactories.cpp)
+    with pytest.raises(RuntimeError, match="Only dense CPU tensors can be pinned"):
+        torch.empty(3, device="npu", pin_memory=True)
+
+
+def test_every_dense_factory_with_pin_memory_is_covered(sim):
+    # the aten schemas say which factories take pin_memory; each public dense one must work pinned
+    from ascend_compat.sim import pinned
+
+    takes_pin_memory = {schema.name[len("aten::"):] for schema in torch._C._jit_get_all_schemas()
+                        if schema.name.startswith("aten::") and any(a.name == "pin_memory" for a in schema.arguments)}
+    public = {name for name in takes_pin_memory if hasattr(torch, name) and not name.startswith("_")}
+    not_dense = {name for name in public if name.startswith("sparse_") or "quantized" in name}
+    assert public - not_dense <= set(pinned.TORCH_FACTORIES)
+    methods = {name for name in takes_pin_memory if name.startswith("new_") and hasattr(torch.Tensor, name)}
+    assert methods <= set(pinned.TENSOR_FACTORIES)
+    assert torch.hann_window(4, pin_memory=True).is_pinned() and torch.eye(2, pin_memory=True).is_pinned()
+
+
+def test_torchscript_still_compiles_the_wrapped_factories(sim):
+    scripted = torch.jit.script(_uses_factories)
+    assert scripted(torch.ones(2)).tolist() == [2.0, 2.0]
+
+
+def _uses_factories(x: torch.Tensor) -> torch.Tensor:
+    return x + torch.zeros(2) + torch.ones_like(x)
 
 
 def test_accelerator_api(sim):

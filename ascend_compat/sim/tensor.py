@@ -182,13 +182,20 @@ class NPUTensor(torch.Tensor):
         memo[id(self)] = new
         return new
 
-    # Pickling (torch.save, multiprocessing): store the data as a CPU tensor plus the device
-    # string, through PyTorch's own rebuild function, so map_location works and a checkpoint
-    # loads on machines without the lab (map_location="cpu").
+    # Pickling (torch.save, multiprocessing): as PyTorch pickles any tensor with storage
+    # (torch/_tensor.py ``_reduce_ex_internal``): its storage, tagged with this device (see
+    # serialization), and the view on it, rebuilt by ``_rebuild_tensor_v2``. So a checkpoint is
+    # what torch_npu writes: map_location works in every form and the file loads on real NPUs.
     def __reduce_ex__(self, proto):
         if getattr(self, "_is_param", False):  # keep nn.Parameter-ness through pickling
             return (torch._utils._rebuild_parameter, (self.detach(), self.requires_grad, OrderedDict()))
+        from ascend_compat.sim import serialization
+
+        cpu = self._cpu
+        untyped = cpu.untyped_storage()
+        serialization.tag_device_storage(untyped, self._index)
+        storage = torch.storage.TypedStorage(wrap_storage=untyped, dtype=self.dtype, _internal=True)
         return (
-            torch._utils._rebuild_device_tensor_from_cpu_tensor,
-            (self._cpu.detach().clone(), self.dtype, str(self.device), self.requires_grad),
+            torch._utils._rebuild_tensor_v2,
+            (storage, cpu.storage_offset(), tuple(cpu.size()), cpu.stride(), self.requires_grad, OrderedDict()),
         )
