@@ -138,6 +138,42 @@ def test_set_device_and_bad_index(sim):
         torch.ones(1, device="npu:5")
 
 
+def test_bad_device_ids_raise_torch_npus_exception_types(sim):
+    # where torch_npu checks an id, and so which exception a learner's code meets on hardware:
+    # torch_npu/npu/__init__.py checks queries in Python (AssertionError "Invalid device id") ...
+    for query in (torch.npu.get_device_properties, torch.npu.get_device_name, torch.npu.mem_get_info,
+                  torch.npu.utilization, lambda index: torch.npu.can_device_access_peer(0, index)):
+        with pytest.raises(AssertionError, match="Invalid device npu:9.*2 simulated NPU"):
+            query(9)
+    with pytest.raises(AssertionError, match="Invalid device npu:9"):
+        torch.npu.get_device_properties("npu:9")
+    # ... torch_npu/npu/utils.py _get_device_index refuses what is not an npu device (ValueError) ...
+    for call in (torch.npu.set_device, torch.npu.get_device_properties, torch.npu.memory_allocated,
+                 torch.npu.synchronize):
+        with pytest.raises(ValueError, match="Expected a npu device, but got: cuda:0"):
+            call("cuda:0")
+    with pytest.raises(ValueError, match="Expected a torch.device with a specified index or an integer"):
+        torch.npu.set_device(1.0)
+    # ... and hands any int to the C++ runtime (RuntimeError), except that a negative id selects nothing
+    for call in (torch.npu.set_device, torch.npu.synchronize, torch.npu.memory_allocated,
+                 lambda index: torch.randn(2, device=f"npu:{index}"),
+                 lambda index: torch.ones(1).to(torch.device("npu", index))):
+        with pytest.raises(RuntimeError, match="Invalid device npu:7") as raised:
+            call(7)
+        assert not isinstance(raised.value, (AssertionError, ValueError))
+    torch.npu.set_device(-1)
+    assert torch.npu.current_device() == 0
+    with torch.npu.device(-1):
+        assert torch.npu.current_device() == 0
+    assert torch.npu.get_device_capability(9) is None  # torch_npu does not look at the argument
+    # torch_npu/npu/random.py indexes its tuple of default generators with the id
+    with pytest.raises(IndexError, match="Invalid device npu:9"):
+        torch.npu.get_rng_state(9)
+    # every one of them is still the lab's device error, a RuntimeError, as before
+    with pytest.raises(RuntimeError):
+        torch.npu.get_device_properties(9)
+
+
 def test_autograd_on_both_devices(sim):
     for index in (0, 1):
         w = torch.randn(3, 2, device=f"npu:{index}", requires_grad=True)

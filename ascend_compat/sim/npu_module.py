@@ -60,6 +60,55 @@ def device_count() -> int:
     return CONFIG.device_count
 
 
+# -- device ids ---------------------------------------------------------------------------------
+# A bad device id fails where torch_npu fails, with its exception type (and the lab's one-line fix):
+# * torch_npu/npu/utils.py ``_get_device_index``: ValueError for a device that is not an npu (or
+#   not a device at all); it passes any int through, and a negative id means "no device" to
+#   set_device and the device context;
+# * get_device_name/get_device_properties/mem_get_info/utilization/can_device_access_peer
+#   (torch_npu/npu/__init__.py) check the id in Python: AssertionError("Invalid device id");
+# * everything else hands the id to the C++ runtime (set_device -> aclrtSetDevice, memory stats
+#   -> NPUCachingAllocator, tensors on "npu:7"): RuntimeError (dispatch.NPUDeviceError).
+class NotAnNPUDeviceError(dispatch.NPUDeviceError, ValueError):
+    """A device argument that is not an npu device (torch_npu raises ValueError)."""
+
+
+class InvalidDeviceIdError(dispatch.NPUDeviceError, AssertionError):
+    """An id out of range where torch_npu's Python API checks it (it raises AssertionError)."""
+
+
+def _device_id(device) -> int:
+    """torch_npu's ``_get_device_index(device, optional=True)``: the id asked for, not yet checked."""
+    if isinstance(device, str):
+        device = torch.device(device)
+    if isinstance(device, torch.device):
+        if device.type != "npu":
+            raise NotAnNPUDeviceError(f"Expected a npu device, but got: {device}; use 'npu', 'npu:N', "
+                                      "torch.device('npu', N) or an int")
+        return current_device() if device.index is None else device.index
+    if device is None:
+        return current_device()
+    if isinstance(device, globals()["device"]):
+        return device.idx
+    if isinstance(device, int) and not isinstance(device, bool):
+        return device
+    raise NotAnNPUDeviceError(f"Expected a torch.device with a specified index or an integer, but got: {device!r}")
+
+
+def _runtime_index(device) -> int:
+    """The id of ``device`` as the C++ runtime checks it (RuntimeError when out of range)."""
+    return dispatch.check_index(_device_id(device))
+
+
+def _queried_index(device) -> int:
+    """The id of ``device`` as torch_npu's device queries check it (AssertionError when out of range)."""
+    index = _device_id(device)
+    try:
+        return dispatch.check_index(index)
+    except dispatch.NPUDeviceError as exc:
+        raise InvalidDeviceIdError(str(exc)) from None
+
+
 # -- device selection --------------------------------------------------------------------------
 def current_device() -> int:
     return dispatch.DEVICE_STATE.current
@@ -67,19 +116,21 @@ def current_device() -> int:
 
 def set_device(device) -> None:
     """Select the default NPU for this thread: ``torch.npu.set_device(0)`` or ``("npu:1")``."""
-    dispatch.DEVICE_STATE.current = dispatch.resolve_index(device)
+    index = _device_id(device)
+    if index >= 0:  # torch_npu: a negative id selects nothing
+        dispatch.DEVICE_STATE.current = dispatch.check_index(index)
 
 
 class device:
     """Context manager that changes the current NPU: ``with torch.npu.device(1): ...``."""
 
     def __init__(self, device):
-        self.idx = -1 if device is None else dispatch.resolve_index(device)
+        self.idx = -1 if device is None else _device_id(device)
         self.prev_idx = -1
 
     def __enter__(self):
         self.prev_idx = current_device()
-        if self.idx != -1:
+        if self.idx >= 0:
             set_device(self.idx)
         return self
 
@@ -101,7 +152,7 @@ def synchronize(device=None) -> None:
 
     As in torch_npu, one device only: after work on ``npu:0`` and ``npu:1``, synchronise each.
     """
-    timeline.synchronize(dispatch.resolve_index(device))
+    timeline.synchronize(_runtime_index(device))
 
 
 # -- device information --------------------------------------------------------------------------
@@ -146,12 +197,12 @@ class _NPUDeviceProperties:
 
 
 def get_device_name(device=None) -> str:
-    dispatch.resolve_index(device)
+    _queried_index(device)
     return _soc().name
 
 
 def get_device_properties(device=None) -> _NPUDeviceProperties:
-    index = dispatch.resolve_index(device)
+    index = _queried_index(device)
     spec = _soc()
     vector_cores = spec.ai_cores * 2
     return _NPUDeviceProperties(
@@ -166,7 +217,7 @@ def get_device_properties(device=None) -> _NPUDeviceProperties:
 
 
 def get_device_capability(device=None):
-    dispatch.resolve_index(device)
+    # torch_npu ignores the argument entirely (the id is not even checked)
     return None  # torch_npu returns None: CUDA compute capabilities have no NPU meaning
 
 
@@ -188,8 +239,7 @@ def get_autocast_dtype() -> torch.dtype:
 
 
 # -- memory ----------------------------------------------------------------------------------------
-def _index(device) -> int:
-    return dispatch.resolve_index(device)
+_index = _runtime_index  # torch_npu/npu/memory.py: _get_device_index, then the allocator's own check
 
 
 def memory_allocated(device=None) -> int:
@@ -263,8 +313,9 @@ def empty_cache() -> None:
 
 def mem_get_info(device=None) -> tuple[int, int]:
     """(free, total) bytes of device memory, like ``aclrtGetMemInfo``."""
+    index = _queried_index(device)
     total = _memory.capacity_bytes()
-    return total - _memory.device(_index(device)).reserved, total
+    return total - _memory.device(index).reserved, total
 
 
 def set_per_process_memory_fraction(fraction: float, device=None) -> None:
@@ -340,8 +391,8 @@ class ExternalEvent(Event):
 
 
 def can_device_access_peer(device_id, peer_device_id) -> bool:
-    dispatch.resolve_index(device_id)
-    dispatch.resolve_index(peer_device_id)
+    _queried_index(device_id)
+    _queried_index(peer_device_id)
     return True  # NPUs in one server reach each other over HCCS
 
 
@@ -363,7 +414,7 @@ def get_sync_debug_mode() -> int:
 
 def utilization(device=None) -> int:
     """Percent of time the device was busy; the simulator reports 0 (no background load)."""
-    dispatch.resolve_index(device)
+    _queried_index(device)
     return 0
 
 
@@ -677,7 +728,8 @@ for _name, _dtype in (("BoolTensor", torch.bool), ("ByteTensor", torch.uint8), (
 # -- streams and events are in streams.py; amp in amp.py --------------------------------------------
 from ascend_compat.sim import amp  # noqa: E402  (torch.npu.amp)
 
-_NOT_EXPORTED = {"annotations", "contextlib", "dataclass", "torch", "dispatch", "timeline", "CONFIG", "sys", "types", "uuid"}
+_NOT_EXPORTED = {"annotations", "contextlib", "dataclass", "torch", "dispatch", "timeline", "CONFIG", "sys", "types", "uuid",
+                 "NotAnNPUDeviceError", "InvalidDeviceIdError"}  # the lab's error types, not torch_npu names
 __all__ = sorted(
     name for name, value in list(globals().items())
     if not name.startswith("_") and name not in _NOT_EXPORTED and not isinstance(value, type(contextlib))

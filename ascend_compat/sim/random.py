@@ -294,12 +294,33 @@ def initial_seed() -> int:
     return generator(dispatch.DEVICE_STATE.current).initial_seed()
 
 
+class GeneratorIndexError(RuntimeError, IndexError):
+    """A device id past the last NPU: torch_npu indexes its tuple of default generators with it.
+    (A RuntimeError too, as dispatch.NPUDeviceError is; that class cannot be named here: dispatch imports
+    this module before defining it.)"""
+
+
+def _state_index(device) -> int:
+    # torch_npu/npu/random.py get_rng_state/set_rng_state: an int or str becomes a torch.device (its
+    # type is not checked), an index-less one means the current NPU, and the index picks
+    # ``default_generators[idx]``, so an id out of range is an IndexError
+    if isinstance(device, str):
+        device = torch.device(device)
+    elif isinstance(device, int):
+        device = torch.device("npu", device)
+    index = dispatch.DEVICE_STATE.current if device.index is None else device.index
+    try:
+        return dispatch.check_index(index)
+    except RuntimeError as exc:
+        raise GeneratorIndexError(str(exc)) from None
+
+
 def get_rng_state(device="npu") -> torch.Tensor:
-    return generator(dispatch.resolve_index(device)).get_state()
+    return generator(_state_index(device)).get_state()
 
 
 def set_rng_state(new_state: torch.Tensor, device="npu") -> None:
-    generator(dispatch.resolve_index(device)).set_state(new_state.clone(memory_format=torch.contiguous_format))
+    generator(_state_index(device)).set_state(new_state.clone(memory_format=torch.contiguous_format))
 
 
 def get_rng_state_all() -> list[torch.Tensor]:
