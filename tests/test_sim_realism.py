@@ -26,10 +26,40 @@ def test_float64_compute_fails_with_a_fix(sim):
     assert (a @ a).dtype == torch.float64
 
 
+def test_float64_is_refused_only_by_kernels_without_it(sim):
+    # checked against the kernels' dtype tables (hicann/ops-nn, ops-math, ops-cv aclnn*.md) and
+    # op-plugin's sources: these take DOUBLE on the NPU ...
+    f64 = {"dtype": torch.float64, "device": "npu"}
+    vector, matrix = torch.ones(3, **f64), torch.ones(3, 3, **f64)
+    assert torch.addmv(vector, matrix, vector).dtype == torch.float64            # aclnnAddmv
+    assert torch.addr(matrix, vector, vector).dtype == torch.float64             # aclnnAddr
+    image = torch.rand(1, 1, 4, 4, **f64)
+    assert torch.nn.functional.interpolate(image, scale_factor=2).dtype == torch.float64  # aclnnUpsampleNearest2dV2
+    grid = torch.zeros(1, 2, 2, 2, **f64)
+    assert torch.nn.functional.grid_sample(image, grid, align_corners=False).dtype == torch.float64  # aclnnGridSampler2D
+    # ... these do not (op-plugin refuses float64 bilinear upsampling itself) ...
+    with pytest.raises(RuntimeError, match="upsample_bilinear2d does not support float64"):
+        torch.nn.functional.interpolate(image, scale_factor=2, mode="bilinear")
+    with pytest.raises(RuntimeError, match="bmm does not support float64"):  # attention's math path
+        torch.nn.functional.scaled_dot_product_attention(*[torch.rand(1, 2, 4, 8, **f64)] * 3)
+    # ... and an operator missing on the NPU falls back to the CPU, float64 or not
+    weight = torch.nn.Parameter(torch.ones(3, **f64))
+    weight.grad = torch.ones(3, **f64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sim.NPUFallbackWarning)
+        torch.optim.Adam([weight], fused=True).step()
+    assert "aten::_fused_adam_" in sim.fallback_report()
+
+
 def test_integer_matmul_is_refused(sim):
     a = torch.ones(2, 2, dtype=torch.int64, device="npu")
     with pytest.raises(RuntimeError, match="int64"):
         a @ a
+    with pytest.raises(RuntimeError, match="int64"):
+        torch.dot(a[0], a[0])
+    # aclnnDot (hicann/ops-math math/dot/docs/aclnnDot.md) lists INT8, INT32 and UINT8
+    small = torch.ones(3, dtype=torch.int32, device="npu")
+    assert torch.dot(small, small).item() == 3
 
 
 def test_missing_operator_falls_back_with_one_warning_and_a_count(sim, monkeypatch):

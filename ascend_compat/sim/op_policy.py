@@ -24,22 +24,46 @@ from ascend_compat.sim.config import CONFIG
 # Runtime bookkeeping with nothing to compute on a simulated device (one stream pool, no reuse).
 NO_OP = frozenset({"record_stream"})
 
-# No float64 in these kernels on the NPU (matrix unit, convolution, normalisation, softmax backward).
+# No float64 (DT_DOUBLE) in these kernels on the NPU. Checked one by one (Ascend/op-plugin
+# 517f2e7d, op_plugin/config/op_plugin_functions.yaml and op_plugin/ops/opapi/*.cpp for the aclnn
+# kernel each operator runs; the kernels' dtype tables in hicann/ops-nn e5c3fa93, hicann/ops-math
+# and hicann/ops-cv, <op>/docs/aclnn<Kernel>.md). Only the tensor inputs count: a DOUBLE listed for
+# the alpha/beta scalars of aclnnAddmm/aclnnBaddbmm/aclnnAddbmm does not make them float64 kernels.
 FLOAT64_UNSUPPORTED = frozenset({
-    "mm", "addmm", "bmm", "baddbmm", "addbmm", "dot", "vdot", "mv", "addmv", "addr", "matmul",
-    "linear", "_addmm_activation", "convolution", "convolution_backward", "_convolution",
-    "cudnn_convolution", "native_batch_norm", "native_batch_norm_backward",
-    "_native_batch_norm_legit", "_native_batch_norm_legit_no_training",
-    "_native_batch_norm_legit_functional", "native_layer_norm", "native_layer_norm_backward",
-    "native_group_norm", "native_group_norm_backward",
-    # aclnnSoftmax/aclnnLogSoftmax take DOUBLE (forward); their backward kernels do not
-    "_softmax_backward_data", "_log_softmax_backward_data", "max_pool2d_with_indices",
-    "max_pool2d_with_indices_backward", "avg_pool2d", "avg_pool2d_backward",
-    "_adaptive_avg_pool2d", "_adaptive_avg_pool2d_backward", "upsample_bilinear2d",
-    "upsample_nearest2d", "grid_sampler_2d", "_scaled_dot_product_flash_attention",
-    "_scaled_dot_product_efficient_attention", "_fused_adam_", "_fused_adamw_",
+    # aclnnMm / aclnnAddmm / aclnnBatchMatMul / aclnnBaddbmm / aclnnAddbmm / aclnnMatmul (ops-nn matmul/):
+    # BFLOAT16, FLOAT16, FLOAT32; aclnnDot (ops-math math/dot, also vdot's): no DOUBLE; aclnnMv: no DOUBLE.
+    # linear and _addmm_activation run aclnnAddmm/aclnnMm (LinearKernelNpuOpApi.cpp, AddmmActivationOutKernelNpuOpApi.cpp).
+    "mm", "addmm", "bmm", "baddbmm", "addbmm", "dot", "vdot", "mv", "matmul", "linear", "_addmm_activation",
+    # aclnnConvolution / aclnnConvolutionBackward (ops-nn conv/): FLOAT, FLOAT16, BFLOAT16, HIFLOAT8
+    "convolution", "convolution_backward", "_convolution",
+    # aclnnBatchNorm(Backward) / aclnnLayerNorm(Backward) / aclnnGroupNorm(Backward) (ops-nn norm/):
+    # FLOAT32, FLOAT16, BFLOAT16; the _native_batch_norm_legit* variants reach aclnnBatchNorm
+    # (BatchNormKernelOpApi.cpp)
+    "native_batch_norm", "native_batch_norm_backward", "_native_batch_norm_legit",
+    "_native_batch_norm_legit_no_training", "_native_batch_norm_legit_functional", "native_layer_norm",
+    "native_layer_norm_backward", "native_group_norm", "native_group_norm_backward",
+    # aclnnSoftmax/aclnnLogSoftmax take DOUBLE (forward); aclnnSoftmaxBackward/aclnnLogSoftmaxBackward do not
+    "_softmax_backward_data", "_log_softmax_backward_data",
+    # aclnnMaxPool2dWithIndices/WithMask(Backward), aclnnAvgPool2d(Backward), aclnnAdaptiveAvgPool2d(Backward)
+    # (ops-nn pooling/): FLOAT32, FLOAT16, BFLOAT16
+    "max_pool2d_with_indices", "max_pool2d_with_indices_backward", "avg_pool2d", "avg_pool2d_backward",
+    "_adaptive_avg_pool2d", "_adaptive_avg_pool2d_backward",
+    # aclnnUpsampleBilinear2d lists DOUBLE (NHWC only), but op-plugin refuses it before the kernel:
+    # UpsampleBilinear2dKernelNpuOpApi.cpp "upsample_binlinear_2d not support torch.fp64 dtypes"
+    "upsample_bilinear2d",
+    # aclnnApplyAdamWV2 (ops-nn optim/apply_adam_w_v2, FusedAdamWKernelNpuOpApi.cpp): FLOAT16, BFLOAT16, FLOAT32
+    "_fused_adamw_",
+    # Removed after checking, as they do take float64 on the NPU: addmv (aclnnAddmv lists DOUBLE and
+    # integers), addr (aclnnAddr), upsample_nearest2d (aclnnUpsampleNearest2dV2), grid_sampler_2d
+    # (aclnnGridSampler2D). Not NPU kernels at all, so not listed: cudnn_convolution and the CUDA
+    # attention kernels _scaled_dot_product_flash/efficient_attention (torch_npu's own
+    # scaled_dot_product_attention runs npu_fusion_attention or the math path, whose bmm refuses
+    # float64), and _fused_adam_, which is not in op-plugin's list and falls back to the CPU.
 })
-MATRIX_OPS = frozenset({"mm", "addmm", "bmm", "baddbmm", "addbmm", "mv", "addmv", "matmul", "dot", "linear"})
+# The matrix unit refuses integer inputs too, except those a kernel lists (aclnnDot: INT8, INT32, UINT8).
+MATRIX_OPS = frozenset({"mm", "addmm", "bmm", "baddbmm", "addbmm", "mv", "matmul", "dot", "vdot", "linear"})
+MATRIX_INTEGERS = {"dot": frozenset({torch.int8, torch.int32, torch.uint8}),
+                   "vdot": frozenset({torch.int8, torch.int32, torch.uint8})}
 
 # What the non-tensor arguments of aten operators mostly are; aten lists are homogeneous, so an
 # int[]/float[] argument is recognised by its first item and passed on without a look inside.
@@ -170,7 +194,8 @@ def check(info: OpInfo, args, kwargs, index: int) -> None:
                     "models and data in float32 (model.float(), tensor.float(), dtype=torch.float32, "
                     "torch.from_numpy(a.astype('float32')))."
                 )
-            if info.name in MATRIX_OPS and not dtype.is_floating_point and not dtype.is_complex:
+            if (info.name in MATRIX_OPS and not dtype.is_floating_point and not dtype.is_complex
+                    and dtype not in MATRIX_INTEGERS.get(info.name, ())):
                 raise NPUUnsupportedError(
                     f"NPU operator {info.overload} does not support {str(dtype).replace('torch.', '')} inputs on "
                     f"npu:{index}: the matrix unit computes in float16/bfloat16/float32. Fix: cast to float first "
