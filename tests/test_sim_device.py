@@ -311,6 +311,9 @@ def test_factories_make_pinned_host_memory(sim):
     # torch_npu refuses pinned NPU tensors (csrc/aten/common/TensorFactories.cpp)
     with pytest.raises(RuntimeError, match="Only dense CPU tensors can be pinned"):
         torch.empty(3, device="npu", pin_memory=True)
+    # the wrapped factories still take the default device (torch.utils._device knows them by identity)
+    with torch.device("npu:1"):
+        assert torch.zeros(2).device == torch.randn(2).device == torch.device("npu:1")
 
 
 def test_every_dense_factory_with_pin_memory_is_covered(sim):

@@ -90,8 +90,12 @@ def _pinning(factory):
 
 
 def _wrap_factories() -> None:
+    import torch.utils._device
     from torch.jit import _builtins
 
+    # `with torch.device(...)` and set_default_device recognise factories by identity, in a set they
+    # build once (torch/utils/_device.py): build it from the originals before wrapping them.
+    torch.utils._device._device_constructors()
     for owner, names in ((torch, TORCH_FACTORIES), (torch.Tensor, TENSOR_FACTORIES)):
         for name in names:
             factory = getattr(owner, name)
