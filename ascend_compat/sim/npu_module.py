@@ -77,22 +77,22 @@ class InvalidDeviceIdError(dispatch.NPUDeviceError, AssertionError):
     """An id out of range where torch_npu's Python API checks it (it raises AssertionError)."""
 
 
-def _device_id(device) -> int:
+def _device_id(requested) -> int:
     """torch_npu's ``_get_device_index(device, optional=True)``: the id asked for, not yet checked."""
-    if isinstance(device, str):
-        device = torch.device(device)
-    if isinstance(device, torch.device):
-        if device.type != "npu":
-            raise NotAnNPUDeviceError(f"Expected a npu device, but got: {device}; use 'npu', 'npu:N', "
+    if isinstance(requested, str):
+        requested = torch.device(requested)
+    if isinstance(requested, torch.device):
+        if requested.type != "npu":
+            raise NotAnNPUDeviceError(f"Expected a npu device, but got: {requested}; use 'npu', 'npu:N', "
                                       "torch.device('npu', N) or an int")
-        return current_device() if device.index is None else device.index
-    if device is None:
+        return current_device() if requested.index is None else requested.index
+    if requested is None:
         return current_device()
-    if isinstance(device, globals()["device"]):
-        return device.idx
-    if isinstance(device, int) and not isinstance(device, bool):
-        return device
-    raise NotAnNPUDeviceError(f"Expected a torch.device with a specified index or an integer, but got: {device!r}")
+    if isinstance(requested, device):  # a torch.npu.device context
+        return requested.idx
+    if isinstance(requested, int) and not isinstance(requested, bool):
+        return requested
+    raise NotAnNPUDeviceError(f"Expected a torch.device with a specified index or an integer, but got: {requested!r}")
 
 
 def _runtime_index(device) -> int:

@@ -26,8 +26,8 @@ import torch
 from ascend_compat.sim import dispatch
 
 _HOST_STORAGES: dict[int, torch.UntypedStorage] = {}
-_LOCATION = "_simulated_npu_location"
-_LIBRARY = None  # set on the host storage of a tensor on the simulated NPU
+_LOCATION = "_simulated_npu_location"  # set on the host storage of a tensor on the simulated NPU
+_LIBRARY = None
 
 
 def tag_device_storage(storage: torch.UntypedStorage, index: int) -> None:
@@ -52,8 +52,8 @@ def labelled_storage(host: torch.UntypedStorage, index: int) -> torch.UntypedSto
 def _host_of(storage: torch.UntypedStorage) -> torch.UntypedStorage:
     host = _HOST_STORAGES.get(storage.data_ptr())
     if host is None:
-        raise RuntimeError("cannot rebuild an npu tensor from this storage: it was not produced by torch.load "
-                           "or storage.npu()")
+        raise RuntimeError("this npu storage was not made by the simulator (only torch.load and storage.npu() "
+                           "make them); build NPU tensors with .to('npu') or torch.*(..., device='npu') instead")
     return host
 
 
@@ -105,8 +105,8 @@ def rebuild_on_npu(empty, storage, storage_offset, size, stride):
 
 
 def register() -> None:
-    # priority 5: before PyTorch's own privateuse1 handler (which expects real device storages)
     global _LIBRARY
+    # priority 5: before PyTorch's own privateuse1 handler (which expects real device storages)
     torch.serialization.register_package(5, _tag, _deserialize)
     if _LIBRARY is None:
         _LIBRARY = torch.library.Library("aten", "IMPL")
