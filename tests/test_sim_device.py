@@ -70,7 +70,7 @@ def test_views_keep_their_storage_counted_until_the_last_one_dies(sim):
     before = torch.npu.memory_allocated()
     x = torch.ones(1024, 1024, device="npu")
     size = torch.npu.memory_allocated() - before
-    assert size == 4 << 20
+    assert size == (4 << 20) + 512  # 32 bytes of padding, rounded to 512
     pieces = x.split(256)          # a list of views
     row = x[3]                      # a view with a storage offset
     assert row.storage_offset() == 3 * 1024 and row.cpu().sum().item() == 1024
@@ -350,7 +350,7 @@ def test_accelerator_api(sim):
         assert torch.npu.current_device() == 0
     before = acc.memory_allocated(0)
     keep = torch.empty(1024, device="npu:0")
-    assert acc.memory_allocated(0) - before == 4096 and acc.max_memory_allocated(0) >= acc.memory_allocated(0)
+    assert acc.memory_allocated(0) - before == 4608 and acc.max_memory_allocated(0) >= acc.memory_allocated(0)
     acc.synchronize()
     free, total = acc.get_memory_info(0)
     assert 0 < free <= total

@@ -86,10 +86,10 @@ def test_missing_operator_falls_back_with_one_warning_and_a_count(sim, monkeypat
 
 def test_memory_statistics_follow_allocations(sim):
     before = torch.npu.memory_allocated()
-    x = torch.empty(1024, 1024, device="npu")  # 4 MiB
-    assert torch.npu.memory_allocated() - before == 4 << 20
+    x = torch.empty(1024, 1024, device="npu")  # 4 MiB, padded by 32 bytes, rounded to 512
+    assert torch.npu.memory_allocated() - before == (4 << 20) + 512
     view = x[:10]
-    assert torch.npu.memory_allocated() - before == 4 << 20, "views share memory"
+    assert torch.npu.memory_allocated() - before == (4 << 20) + 512, "views share memory"
     assert torch.npu.memory_reserved() >= torch.npu.memory_allocated()
     peak = torch.npu.max_memory_allocated()
     del x, view
@@ -106,9 +106,93 @@ def test_memory_statistics_follow_allocations(sim):
     assert 0 < free <= total == torch.npu.get_device_properties(0).total_memory
 
 
+MiB = 1 << 20
+
+
+def test_caching_allocator_follows_torch_npu_rules(sim):
+    """The figures torch_npu's NPUCachingAllocator gives (round_size, get_allocation_size, should_split)."""
+    import gc
+
+    gc.collect()
+    torch.npu.empty_cache()
+    allocated, reserved = torch.npu.memory_allocated, torch.npu.memory_reserved
+    a0, r0 = allocated(), reserved()
+    small = torch.empty(10, device="npu")                     # 40 bytes + 32 -> one 512-byte block
+    assert (allocated() - a0, reserved() - r0) == (512, 2 * MiB), "small pool: a 2 MiB segment"
+    exact = torch.empty(MiB // 4, device="npu")               # 1 MiB + 32 no longer fits the small pool
+    assert allocated() - a0 == 512 + MiB + 512 and reserved() - r0 == 22 * MiB, "large pool: a 20 MiB segment"
+    four = torch.empty(MiB, device="npu")                     # 4 MiB: shares the 20 MiB segment
+    assert reserved() - r0 == 22 * MiB
+    whole = torch.empty(31 * MiB // 8, device="npu")          # 15.5 MiB: its own 16 MiB segment, taken whole
+    assert reserved() - r0 == 38 * MiB and allocated() - a0 == 512 + MiB + 512 + 4 * MiB + 512 + 16 * MiB
+    stats = torch.npu.memory_stats()
+    assert stats["requested_bytes.all.current"] - stats["requested_bytes.small_pool.current"] == 4 * MiB + MiB + 31 * MiB // 2
+    assert stats["segment.large_pool.current"] >= 2 and stats["segment.small_pool.current"] >= 1
+    del four
+    torch.npu.empty_cache()
+    assert reserved() - r0 == 38 * MiB, "a segment with a live block is not given back"
+    del exact, whole
+    torch.npu.empty_cache()
+    assert reserved() - r0 == 2 * MiB, "wholly free large segments are given back"
+    del small
+    gc.collect()
+    torch.npu.empty_cache()
+    assert reserved() <= r0
+    # each pool's cache serves only its own requests: freed small blocks do not hold a large one
+    crumbs = [torch.empty(MiB // 8, device="npu") for _ in range(8)]  # 8 x 0.5 MiB: small pool
+    del crumbs
+    before = torch.npu.memory_stats()
+    assert before["reserved_bytes.small_pool.current"] - before["allocated_bytes.small_pool.current"] >= 4 * MiB
+    large = torch.empty(MiB // 2, device="npu")                        # 2 MiB: the large pool, a new segment
+    after = torch.npu.memory_stats()
+    assert after["reserved_bytes.small_pool.current"] == before["reserved_bytes.small_pool.current"]
+    assert after["reserved_bytes.large_pool.current"] - before["reserved_bytes.large_pool.current"] == 20 * MiB
+    del large
+
+
+def test_memory_stats_has_torch_npus_key_set(sim):
+    """torch_npu's THNPModule_memoryStats (Ascend/pytorch, torch_npu/csrc/npu/Module.cpp): nine pooled
+    stats, two oversize stats and seven counters, flattened, sorted."""
+    torch.npu.reset_accumulated_memory_stats()
+    start = torch.npu.memory_stats()
+    keep, gone = torch.ones(300, device="npu"), torch.ones(3 << 20, device="npu")
+    del gone
+    pooled = ("allocation", "segment", "active", "inactive_split", "allocated_bytes", "reserved_bytes",
+              "active_bytes", "inactive_split_bytes", "requested_bytes")
+    metrics = ("current", "peak", "allocated", "freed")
+    expected = {f"{s}.{p}.{m}" for s in pooled for p in ("all", "small_pool", "large_pool") for m in metrics}
+    expected |= {f"{s}.{m}" for s in ("oversize_allocations", "oversize_segments") for m in metrics}
+    expected |= {"num_alloc_retries", "num_ooms", "max_split_size", "num_sync_all_streams", "num_device_alloc",
+                 "num_device_free", "num_oom_rejections"}
+    stats = torch.npu.memory_stats()
+    assert set(stats) == expected and list(stats) == sorted(stats)
+    assert stats["allocation.large_pool.allocated"] == stats["allocation.large_pool.freed"] == 1
+    assert stats["requested_bytes.small_pool.current"] >= 1200 and stats["allocated_bytes.small_pool.current"] >= 1536
+    assert stats["max_split_size"] == -1
+    for s in pooled:
+        for p in ("all", "small_pool", "large_pool"):
+            current, peak, added, freed = (stats[f"{s}.{p}.{m}"] for m in metrics)
+            assert 0 <= current <= peak, (s, p)
+            if not s.startswith("inactive_split"):
+                assert added - freed == current - start[f"{s}.{p}.current"], (s, p)
+            if p == "all":
+                assert current == stats[f"{s}.small_pool.current"] + stats[f"{s}.large_pool.current"]
+    nested = torch.npu.memory_stats_as_nested_dict()
+    assert nested["allocated_bytes"]["all"]["current"] == stats["allocated_bytes.all.current"]
+    assert nested["num_ooms"] == stats["num_ooms"]
+    summary = torch.npu.memory_summary()
+    assert "from small pool" in summary and "NPU reserved segments" in summary
+    assert "from small pool" not in torch.npu.memory_summary(abbreviated=True)
+    torch.npu.reset_accumulated_memory_stats()
+    again = torch.npu.memory_stats()
+    assert again["allocation.all.allocated"] == again["allocation.all.freed"] == 0
+    assert again["allocation.all.current"] == stats["allocation.all.current"]
+    del keep
+
+
 def test_out_of_memory_is_torch_style(sim):
-    sim.configure(memory_gib=0.01)  # ~10 MiB device
-    keep = torch.empty(2 << 20, device="npu")  # 8 MiB
+    sim.configure(memory_gib=0.02)  # ~20 MiB device
+    keep = torch.empty(3 << 20, device="npu")  # 12 MiB: a 14 MiB segment (a 4 MiB tensor would need 20 MiB)
     with pytest.raises(torch.OutOfMemoryError, match="NPU out of memory. Tried to allocate"):
         torch.empty(4 << 20, device="npu")
     with pytest.raises(torch.OutOfMemoryError):

@@ -1,42 +1,93 @@
 """Device memory of the simulated NPU, accounted like torch_npu's caching allocator.
 
 The data really lives in host RAM; what is simulated is the *bookkeeping* a real device
-imposes: a fixed capacity (the SoC's HBM), allocations rounded up to 512-byte blocks and carved
-out of larger cached segments (so "reserved" >= "allocated"), freed blocks kept in the cache
-until ``torch.npu.empty_cache()``, peak statistics, and ``torch.OutOfMemoryError`` when a
-request does not fit. The segment rules mirror the CUDA/NPU caching allocator in simplified form:
-requests up to 1 MiB share 2 MiB segments, larger ones get their own segment rounded up to 2 MiB.
+imposes: a fixed capacity (the SoC's HBM), requests rounded up into blocks carved out of larger
+cached segments (so "reserved" >= "allocated"), freed blocks kept in the cache until
+``torch.npu.empty_cache()``, peak statistics, and ``torch.OutOfMemoryError`` when a request does
+not fit. The rules are torch_npu's (Ascend/pytorch, torch_npu/csrc/core/npu/NPUCachingAllocator.cpp:
+``round_size``, ``AddPadSize``, ``get_pool``, ``get_allocation_size``, ``should_split``; the sizes
+in torch_npu/csrc/core/npu/NPUAllocatorConfig.h):
+
+* every request is padded by 32 bytes, then rounded up to a multiple of 512 bytes (the block);
+* blocks of at most 1 MiB come from the *small pool*, which reserves 2 MiB segments;
+* larger blocks come from the *large pool*: a block under 10 MiB gets a 20 MiB segment that later
+  large blocks share, a block of 10 MiB or more a segment of its own size rounded up to 2 MiB;
+* a large-pool block takes the whole free space it is cut from when no more than 1 MiB would be
+  left over (so ``memory_allocated`` can exceed the bytes asked for by up to 1 MiB);
+* each pool's cached space serves only its own requests.
+
+Simplified: free space inside a segment counts as one piece (no fragmentation), and the small
+pool's segments are not told apart (``empty_cache`` gives back as many whole 2 MiB segments as its
+free space adds up to). Large-pool segments are tracked one by one: ``empty_cache`` returns those
+with no live block, like the real one. The statistics use the allocator's own counters
+(``torch.npu.memory_stats()``); the hot path (:func:`track`, every tensor of every operator) only
+adds and compares integers, and the derived keys are computed when the statistics are asked for.
 """
 
 from __future__ import annotations
 
 import math
 import weakref
-from dataclasses import dataclass, field
 
 import torch
 
 from ascend_compat.sim.config import CONFIG
 
-BLOCK = 512
-SMALL_REQUEST = 1 << 20
-SEGMENT = 2 << 20
+BLOCK = 512                 # kMinBlockSize: all sizes are rounded to at least 512 bytes
+PAD = 32                    # AddPadSize(): added to every request (not on Ascend950 with CANN >= 9.1)
+SMALL_REQUEST = 1 << 20     # kSmallSize: the largest block the small pool serves
+SMALL_SEGMENT = 2 << 20     # kSmallBuffer: the small pool's segment
+LARGE_SEGMENT = 20 << 20    # kLargeBuffer: shared segment for blocks between 1 and 10 MiB
+LARGE_ALLOC = 10 << 20      # kMinLargeAlloc: from here a block gets a segment of its own
+ROUND_LARGE = 2 << 20       # kRoundLarge: those segments are rounded up to 2 MiB
 GiB = 1 << 30
+# NPUAllocatorConfig::max_split_size() is SIZE_MAX unless PYTORCH_NPU_ALLOC_CONF sets
+# max_split_size_mb; memory_stats() reports it cast to int64, which is -1
+MAX_SPLIT_SIZE = -1
 
 
-@dataclass
-class DeviceMemory:
-    allocated: int = 0
-    peak_allocated: int = 0
-    reserved: int = 0
-    peak_reserved: int = 0
-    cached_free: int = 0           # reserved but unused: what empty_cache() can give back
-    allocations: int = 0           # live blocks
-    alloc_total: int = 0
-    free_total: int = 0
-    num_alloc_retries: int = 0
-    num_ooms: int = 0
-    history: list = field(default_factory=list)  # (device time us, allocated bytes) for plots
+class Pool:
+    """One pool's counters (or the sum of both, ``DeviceMemory`` itself for ``all``): current
+    values, their peaks, and running totals (``*_total``: everything ever added; what was taken
+    away follows from total and current). Its cached space is ``reserved - allocated``."""
+
+    __slots__ = ("allocated", "peak_allocated", "allocated_total",     # bytes of live blocks
+                 "blocks", "peak_blocks", "blocks_total",              # live blocks
+                 "requested", "peak_requested", "requested_total",     # bytes asked for (unpadded)
+                 "reserved", "peak_reserved", "reserved_total",        # bytes of segments
+                 "segments", "peak_segments", "segments_total")        # segments
+
+    def __init__(self):
+        for name in Pool.__slots__:
+            setattr(self, name, 0)
+
+
+class Segment:
+    """A large-pool segment: its size and the bytes of live blocks in it."""
+
+    __slots__ = ("size", "used")
+
+    def __init__(self, size: int):
+        self.size, self.used = size, 0
+
+
+class DeviceMemory(Pool):
+    """One device's allocator: the ``all`` counters, the two pools, the event counters."""
+
+    __slots__ = ("small", "large", "large_segments", "num_alloc_retries", "num_ooms",
+                 "num_device_alloc", "num_device_free", "marks")
+
+    def __init__(self):
+        super().__init__()
+        self.small, self.large = Pool(), Pool()
+        self.large_segments: list[Segment] = []
+        self.num_alloc_retries = self.num_ooms = self.num_device_alloc = self.num_device_free = 0
+        self.marks: dict = {}  # counter -> (total, current) at reset_accumulated_memory_stats()
+
+    @property
+    def cached_free(self) -> int:
+        """Reserved but unused (both pools)."""
+        return self.reserved - self.allocated
 
 
 _DEVICES: dict[int, DeviceMemory] = {}
@@ -82,12 +133,20 @@ def limit_bytes(index: int) -> int:
     return cap if share is None else int(cap * share)
 
 
-def _block(nbytes: int) -> int:
-    return max(BLOCK, -(-nbytes // BLOCK) * BLOCK)
+def block_size(nbytes: int) -> int:
+    """The block a request of ``nbytes`` takes before any leftover is added: torch_npu's
+    ``round_size`` (32 bytes of padding, then a multiple of 512)."""
+    size = nbytes + PAD
+    return BLOCK if size <= BLOCK else -(-size // BLOCK) * BLOCK
 
 
-def _segment(block: int) -> int:
-    return SEGMENT if block <= SMALL_REQUEST else -(-block // SEGMENT) * SEGMENT
+def segment_size(block: int) -> int:
+    """The segment reserved for ``block`` when its pool has no room: ``get_allocation_size``."""
+    if block <= SMALL_REQUEST:
+        return SMALL_SEGMENT
+    if block < LARGE_ALLOC:
+        return LARGE_SEGMENT
+    return -(-block // ROUND_LARGE) * ROUND_LARGE
 
 
 def _fmt(nbytes: float) -> str:
@@ -105,7 +164,7 @@ def _out_of_memory(index: int, block: int) -> torch.OutOfMemoryError:
     allowed = f"{_fmt(limit)} allowed by set_per_process_memory_fraction; " if limit < cap else ""
     return torch.OutOfMemoryError(
         f"NPU out of memory. Tried to allocate {_fmt(block)} (NPU {index}; {_fmt(cap)} total capacity; "
-        f"{allowed}{_fmt(mem.allocated)} already allocated; {_fmt(max(0, limit - mem.reserved + mem.cached_free))} free; "
+        f"{allowed}{_fmt(mem.allocated)} already allocated; {_fmt(max(0, limit - mem.reserved))} free; "
         f"{_fmt(mem.reserved)} reserved in total by PyTorch). Free tensors you no longer need (del, "
         "optimizer.zero_grad(set_to_none=True)), use a smaller batch, mixed precision or activation "
         "checkpointing. If reserved memory is >> allocated memory try setting max_split_size_mb in "
@@ -113,72 +172,140 @@ def _out_of_memory(index: int, block: int) -> torch.OutOfMemoryError:
     )
 
 
-def allocate(index: int, nbytes: int) -> int:
-    """Account one allocation of ``nbytes`` on ``npu:index``; returns the block size used."""
-    mem = _DEVICES.get(index) or device(index)
-    block = BLOCK if nbytes <= BLOCK else -(-nbytes // BLOCK) * BLOCK  # _block(), inlined (every tensor)
-    if mem.cached_free >= block:
-        mem.cached_free -= block
-    else:
-        seg = _segment(block)
-        if CONFIG.memory_limit and mem.reserved + seg > (limit := limit_bytes(index)):
-            # like the real allocator: give cached segments back and retry once
-            if mem.cached_free:
-                mem.num_alloc_retries += 1
-                mem.reserved -= mem.cached_free
-                mem.cached_free = 0
-            if mem.allocated + block > limit or mem.reserved + seg > limit:
-                raise _out_of_memory(index, block)
-        mem.reserved += seg
-        mem.cached_free += seg - block
-        mem.peak_reserved = max(mem.peak_reserved, mem.reserved)
-    mem.allocated += block
-    mem.allocations += 1
-    mem.alloc_total += 1
-    if mem.allocated > mem.peak_allocated:
-        mem.peak_allocated = mem.allocated
-    return block
+# -- segments (rare: only when a pool has no room) ---------------------------------------------------
+def _drop_segments(mem: DeviceMemory, pool: Pool, count: int, nbytes: int) -> None:
+    pool.segments -= count
+    pool.reserved -= nbytes
+    mem.segments -= count
+    mem.reserved -= nbytes
 
 
-def free(index: int, block: int) -> None:
-    mem = _DEVICES.get(index) or device(index)
-    mem.allocated -= block
-    mem.allocations -= 1
-    mem.free_total += 1
-    mem.cached_free += block
+def release_cached(mem: DeviceMemory) -> None:
+    """Give every wholly free segment back to the device (``empty_cache()``, and the allocator's
+    retry before it reports out of memory: ``release_cached_blocks``)."""
+    small = mem.small
+    count = (small.reserved - small.allocated) // SMALL_SEGMENT
+    if count:
+        _drop_segments(mem, small, count, count * SMALL_SEGMENT)
+    idle = [s for s in mem.large_segments if not s.used]
+    if idle:
+        _drop_segments(mem, mem.large, len(idle), sum(s.size for s in idle))
+        mem.large_segments = [s for s in mem.large_segments if s.used]
 
 
-def check_fits(index: int, nbytes: int) -> None:
-    """Raise the OOM error *before* a large factory call allocates host memory for nothing."""
-    if not CONFIG.memory_limit:
-        return
-    mem = device(index)
-    block = _block(nbytes)
-    if mem.allocated + block > limit_bytes(index):
-        raise _out_of_memory(index, block)
+def _reserve(mem: DeviceMemory, index: int, pool: Pool, seg: int, block: int) -> None:
+    """Reserve a new segment of ``seg`` bytes in ``pool`` for a block of ``block`` bytes."""
+    if CONFIG.memory_limit and mem.reserved + seg > (limit := limit_bytes(index)):
+        if mem.reserved > mem.allocated:  # like the real allocator: give cached segments back, retry once
+            mem.num_alloc_retries += 1
+            release_cached(mem)
+        if mem.reserved + seg > limit:
+            raise _out_of_memory(index, block)
+    pool.reserved += seg
+    pool.reserved_total += seg
+    pool.segments += 1
+    pool.segments_total += 1
+    pool.peak_reserved = max(pool.peak_reserved, pool.reserved)
+    pool.peak_segments = max(pool.peak_segments, pool.segments)
+    mem.reserved += seg
+    mem.segments += 1
+    mem.peak_reserved = max(mem.peak_reserved, mem.reserved)
+    mem.peak_segments = max(mem.peak_segments, mem.segments)
 
 
+def _large_block(mem: DeviceMemory, index: int, size: int) -> tuple[int, Segment]:
+    """Place a large-pool block: the segment with the least free space that fits (best fit), or a
+    new one. Returns the block's size (all the free space when <= 1 MiB would be left) and segment."""
+    best, room = None, 0
+    for seg in mem.large_segments:
+        free = seg.size - seg.used
+        if free >= size and (best is None or free < room):
+            best, room = seg, free
+    if best is None:
+        room = segment_size(size)
+        _reserve(mem, index, mem.large, room, size)
+        best = Segment(room)
+        mem.large_segments.append(best)
+    if room - size <= SMALL_REQUEST:  # should_split(): a large block is split only if > 1 MiB is left
+        size = room
+    best.used += size
+    return size, best
+
+
+# -- blocks (every tensor: plain integer arithmetic) -------------------------------------------------
 class _Block:
     """One device allocation, shared by every NPU tensor on its storage (a tensor and its views).
 
     Each of those tensors holds the block in ``_memory``; Python frees an object the moment the
     last reference to it goes, so the block is given back exactly when the last tensor on its
     storage dies. A view costs one attribute: no per-tensor bookkeeping, nothing to run at its
-    death."""
+    death. Creating one accounts the allocation (or raises the out-of-memory error)."""
 
-    __slots__ = ("index", "size", "ptr", "__weakref__")
+    __slots__ = ("index", "size", "requested", "segment", "ptr", "__weakref__")
 
-    def __init__(self, index: int, size: int, ptr: int):
-        self.index, self.size, self.ptr = index, size, ptr
+    def __init__(self, index: int, nbytes: int, ptr: int = 0):
+        mem = _DEVICES.get(index) or device(index)
+        size = nbytes + PAD
+        size = BLOCK if size <= BLOCK else -(-size // BLOCK) * BLOCK  # block_size(), inlined
+        if size <= SMALL_REQUEST:
+            pool = mem.small
+            if pool.reserved - pool.allocated < size:
+                _reserve(mem, index, pool, SMALL_SEGMENT, size)
+            segment = None
+        else:
+            pool = mem.large
+            size, segment = _large_block(mem, index, size)
+        # set only now: if the request raised, __del__ finds no index and accounts nothing
+        self.index, self.size, self.requested, self.segment, self.ptr = index, size, nbytes, segment, ptr
+        pool.allocated += size
+        pool.allocated_total += size
+        pool.blocks += 1
+        pool.blocks_total += 1
+        pool.requested += nbytes
+        pool.requested_total += nbytes
+        if pool.allocated > pool.peak_allocated:
+            pool.peak_allocated = pool.allocated
+        if pool.blocks > pool.peak_blocks:
+            pool.peak_blocks = pool.blocks
+        if pool.requested > pool.peak_requested:
+            pool.peak_requested = pool.requested
+        mem.allocated += size
+        mem.blocks += 1
+        mem.requested += nbytes
+        if mem.allocated > mem.peak_allocated:
+            mem.peak_allocated = mem.allocated
+        if mem.blocks > mem.peak_blocks:
+            mem.peak_blocks = mem.blocks
+        if mem.requested > mem.peak_requested:
+            mem.peak_requested = mem.requested
 
     def __del__(self):
         try:
-            free(self.index, self.size)
-            ref = _STORAGES.get(self.ptr)
-            if ref is not None and ref() in (None, self):
-                del _STORAGES[self.ptr]
-        except (NameError, TypeError, AttributeError):  # interpreter exit: the module is gone
+            mem = _DEVICES[self.index]
+            size, requested, segment = self.size, self.requested, self.segment
+            if segment is None:
+                pool = mem.small
+            else:
+                pool = mem.large
+                segment.used -= size
+            pool.allocated -= size
+            pool.blocks -= 1
+            pool.requested -= requested
+            mem.allocated -= size
+            mem.blocks -= 1
+            mem.requested -= requested
+            if self.ptr:
+                ref = _STORAGES.get(self.ptr)
+                if ref is not None and ref() in (None, self):
+                    del _STORAGES[self.ptr]
+        except (NameError, TypeError, AttributeError, KeyError):  # never allocated; or interpreter exit
             pass
+
+
+def allocate(index: int, nbytes: int) -> _Block:
+    """Account one allocation of ``nbytes`` on ``npu:index``; it is freed when the block is dropped.
+    ``.size`` is what it takes from the device."""
+    return _Block(index, nbytes)
 
 
 # storage data_ptr -> weak reference to its _Block (weak: the tensors own the block, not this table)
@@ -196,7 +323,7 @@ def track(wrapper, cpu: torch.Tensor, index: int) -> None:
     ref = _STORAGES.get(ptr)
     block = ref() if ref is not None else None
     if block is None or block.index != index:
-        block = _Block(index, allocate(index, nbytes), ptr)
+        block = _Block(index, nbytes, ptr)
         _STORAGES[ptr] = weakref.ref(block)
     wrapper._memory = block
 
@@ -216,6 +343,16 @@ def untrack(wrapper) -> None:
     wrapper.__dict__.pop("_memory", None)
 
 
+def check_fits(index: int, nbytes: int) -> None:
+    """Raise the OOM error *before* a large factory call allocates host memory for nothing."""
+    if not CONFIG.memory_limit:
+        return
+    mem = device(index)
+    block = block_size(nbytes)
+    if mem.allocated + block > limit_bytes(index):
+        raise _out_of_memory(index, block)
+
+
 def reserve_for(func, args, kwargs, index: int) -> None:
     """Factory calls (``torch.empty(size, device="npu")``): refuse oversize requests up front."""
     if not args or not isinstance(args[0], (list, tuple, torch.Size)):
@@ -232,63 +369,163 @@ def reserve_for(func, args, kwargs, index: int) -> None:
 
 def empty_cache() -> None:
     for mem in _DEVICES.values():
-        mem.reserved -= mem.cached_free
-        mem.cached_free = 0
+        release_cached(mem)
+
+
+# -- statistics (computed only when asked for) -------------------------------------------------------
+_COUNTERS = ("allocated", "blocks", "requested", "reserved", "segments")
 
 
 def reset_peak(index: int) -> None:
     mem = device(index)
-    mem.peak_allocated = mem.allocated
-    mem.peak_reserved = mem.reserved
+    for pool in (mem, mem.small, mem.large):
+        for name in _COUNTERS:
+            setattr(pool, "peak_" + name, getattr(pool, name))
+
+
+def reset_accumulated(index: int) -> None:
+    """``reset_accumulated_memory_stats()``: the running totals and event counters restart at 0."""
+    mem = device(index)
+    mem.marks = {(which, name): (getattr(pool, name + "_total"), getattr(pool, name))
+                 for which, pool in (("small_pool", mem.small), ("large_pool", mem.large)) for name in _COUNTERS}
+    mem.num_alloc_retries = mem.num_ooms = 0
+
+
+def _stat(mem: DeviceMemory, which: str, name: str) -> dict:
+    """One pool's stat as torch_npu reports it: current, peak, allocated (added since the last
+    reset) and freed (taken away since then)."""
+    pool = getattr(mem, which[:-5])
+    total, current = getattr(pool, name + "_total"), getattr(pool, name)
+    total0, current0 = mem.marks.get((which, name), (0, 0))
+    added = total - total0
+    return {"current": current, "peak": getattr(pool, "peak_" + name), "allocated": added,
+            "freed": added - (current - current0)}
+
+
+def _inactive_split(mem: DeviceMemory) -> dict:
+    """Free space in segments that still hold a live block ("non-releasable": empty_cache() cannot
+    return it), current values only: (blocks, bytes) per pool."""
+    small = mem.small
+    free = small.reserved - small.allocated
+    small_bytes = free % SMALL_SEGMENT if small.blocks else 0  # the rest is whole free segments
+    partly = [s.size - s.used for s in mem.large_segments if s.used and s.used < s.size]
+    return {"small_pool": (1 if small_bytes else 0, small_bytes), "large_pool": (len(partly), sum(partly))}
+
+
+_ZERO = {"current": 0, "peak": 0, "allocated": 0, "freed": 0}
+
+
+def nested_stats(index: int) -> dict:
+    """``torch.npu.memory_stats_as_nested_dict()``: torch_npu's key set (Ascend/pytorch,
+    torch_npu/csrc/npu/Module.cpp, THNPModule_memoryStats), each stat per pool ("all",
+    "small_pool", "large_pool") with current/peak/allocated/freed.
+
+    Modelled exactly (for this allocator model): allocation, allocated_bytes, active (= allocation:
+    no block waits for another stream), active_bytes, requested_bytes (the unpadded sizes asked
+    for), segment, reserved_bytes, num_device_alloc/free (segments reserved/returned), num_ooms,
+    num_alloc_retries. inactive_split(_bytes): its current value (peak = current, totals 0: no history).
+    Never happens here (always 0): oversize_* (max_split_size is unset), num_sync_all_streams,
+    num_oom_rejections."""
+    mem = device(index)
+    result: dict = {}
+    for key, name in (("allocation", "blocks"), ("segment", "segments"), ("active", "blocks"),
+                      ("allocated_bytes", "allocated"), ("reserved_bytes", "reserved"),
+                      ("active_bytes", "allocated"), ("requested_bytes", "requested")):
+        small, large = _stat(mem, "small_pool", name), _stat(mem, "large_pool", name)
+        everything = {metric: small[metric] + large[metric] for metric in ("current", "allocated", "freed")}
+        everything["peak"] = getattr(mem, "peak_" + name)
+        result[key] = {"all": everything, "small_pool": small, "large_pool": large}
+    inactive = _inactive_split(mem)
+    for key, part in (("inactive_split", 0), ("inactive_split_bytes", 1)):
+        # no history is kept: the peak reported is the current value (a lower bound), totals are 0
+        pools = {which: dict(_ZERO, current=inactive[which][part], peak=inactive[which][part])
+                 for which in ("small_pool", "large_pool")}
+        both = pools["small_pool"]["current"] + pools["large_pool"]["current"]
+        result[key] = {"all": dict(_ZERO, current=both, peak=both), **pools}
+    segments = result["segment"]["all"]
+    result.update(num_alloc_retries=mem.num_alloc_retries, num_ooms=mem.num_ooms, max_split_size=MAX_SPLIT_SIZE,
+                  num_sync_all_streams=0, num_device_alloc=segments["allocated"],
+                  num_device_free=segments["freed"], num_oom_rejections=0,
+                  oversize_allocations=dict(_ZERO), oversize_segments=dict(_ZERO))
+    return result
 
 
 def stats(index: int) -> dict:
-    """``torch.npu.memory_stats()``: the same key names as torch.cuda/torch_npu."""
-    mem = device(index)
-    return {
-        "allocated_bytes.all.current": mem.allocated,
-        "allocated_bytes.all.peak": mem.peak_allocated,
-        "reserved_bytes.all.current": mem.reserved,
-        "reserved_bytes.all.peak": mem.peak_reserved,
-        "active_bytes.all.current": mem.allocated,
-        "active_bytes.all.peak": mem.peak_allocated,
-        "inactive_split_bytes.all.current": mem.cached_free,
-        "allocation.all.current": mem.allocations,
-        "allocation.all.allocated": mem.alloc_total,
-        "allocation.all.freed": mem.free_total,
-        "num_alloc_retries": mem.num_alloc_retries,
-        "num_ooms": mem.num_ooms,
-    }
+    """``torch.npu.memory_stats()``: the nested statistics flattened to dotted keys, sorted (as
+    torch_npu/npu/memory.py does)."""
+    flat: list = []
+
+    def walk(prefix: str, node) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(f"{prefix}.{key}" if prefix else key, value)
+        else:
+            flat.append((prefix, node))
+
+    walk("", nested_stats(index))
+    return dict(sorted(flat))
 
 
-def summary(index: int) -> str:
-    """``torch.npu.memory_summary()``: a readable table of the allocator's state."""
-    mem = device(index)
-    rule = "|" + "=" * 75 + "|"
-    lines = [
-        rule,
-        f"|{'PyTorch NPU memory summary (simulated), device ID ' + str(index):^75}|",
-        "|" + "-" * 75 + "|",
-        f"|  Capacity: {_fmt(capacity_bytes()):<20} SoC: {CONFIG.soc:<37}|",
-        *([f"|  Allowed (memory fraction {fraction(index):g}): {_fmt(limit_bytes(index)):<42}|"]
-          if index in _FRACTIONS else []),
-        f"|  OOMs: {mem.num_ooms:<10} allocation retries: {mem.num_alloc_retries:<36}|",
-        rule,
-        f"|{'Metric':<25}|{'Cur Usage':>16}|{'Peak Usage':>16}|{'Tot Alloc/Freed':>15}|",
-        "|" + "-" * 75 + "|",
-        f"|{'Allocated memory':<25}|{_fmt(mem.allocated):>16}|{_fmt(mem.peak_allocated):>16}|{'':>15}|",
-        f"|{'Reserved memory':<25}|{_fmt(mem.reserved):>16}|{_fmt(mem.peak_reserved):>16}|{'':>15}|",
-        f"|{'Cached, unused':<25}|{_fmt(mem.cached_free):>16}|{'':>16}|{'':>15}|",
-        f"|{'Allocations':<25}|{mem.allocations:>16}|{'':>16}|{str(mem.alloc_total) + '/' + str(mem.free_total):>15}|",
-        rule,
-    ]
-    return "\n".join(lines)
+def _size(nbytes: int, scale: int) -> str:
+    """A summary cell: bytes in the unit the row's first value picks (torch_npu's _format_size)."""
+    units = ("B ", "KB", "MB", "GB", "TB")
+    unit = 0
+    while unit < len(units) - 1 and scale >= 768 * 1024:
+        nbytes //= 1024
+        scale /= 1024
+        unit += 1
+    return f"{nbytes:7d} {units[unit]}"
+
+
+def _count(n: int, scale: int) -> str:
+    units = (" ", "K", "M")
+    unit = 0
+    while unit < len(units) - 1 and scale >= 750 * 1000:
+        n //= 1000
+        scale /= 1000
+        unit += 1
+    return f"{n:7d} {units[unit]} "
+
+
+# the rows of torch_npu's memory_summary (torch_npu/npu/memory.py, _create_metrics_to_display)
+_SUMMARY_ROWS = (
+    ("allocated_bytes", "Allocated memory", _size), ("active_bytes", "Active memory", _size),
+    ("reserved_bytes", "NPU reserved memory", _size), ("inactive_split_bytes", "Non-releasable memory", _size),
+    ("allocation", "Allocations", _count), ("active", "Active allocs", _count),
+    ("segment", "NPU reserved segments", _count), ("inactive_split", "Non-releasable allocs", _count),
+)
+
+
+def summary(index: int, abbreviated: bool = False) -> str:
+    """``torch.npu.memory_summary()``: torch_npu's table of the statistics, plus the simulated
+    device's capacity (and memory fraction, if set)."""
+    nested = nested_stats(index)
+    rule, thin = "=" * 75, "-" * 75
+    lines = [rule, f"{'PyTorch NPU memory summary (simulated), device ID ' + str(index):^75}", thin,
+             f"  Capacity: {_fmt(capacity_bytes()):<20} SoC: {CONFIG.soc}",
+             *([f"  Allowed (memory fraction {fraction(index):g}): {_fmt(limit_bytes(index))}"]
+               if index in _FRACTIONS else []),
+             f"  NPU OOMs: {nested['num_ooms']:<13d} | npuMalloc retries: {nested['num_alloc_retries']:<9d}",
+             rule, "        Metric         | Cur Usage  | Peak Usage | Tot Alloc  | Tot Freed  "]
+    pools = (("all", None),) if abbreviated else (("all", None), ("large_pool", "      from large pool"),
+                                                  ("small_pool", "      from small pool"))
+    for key, label, cell in _SUMMARY_ROWS:
+        lines.append(thin)
+        first = nested[key]["all"]
+        for which, sublabel in pools:
+            stat = nested[key][which]
+            lines.append(f" {sublabel or label:<21} | " + " | ".join(
+                cell(stat[metric], first[metric]) for metric in ("current", "peak", "allocated", "freed")) + " ")
+    for key, label in (("oversize_allocations", "Oversize allocations"), ("oversize_segments", "Oversize NPU segments")):
+        stat = nested[key]
+        lines += [thin, f" {label:<21} | " + " | ".join(_count(stat[m], stat[m]) for m in
+                                                       ("current", "peak", "allocated", "freed")) + " "]
+    lines.append(rule)
+    return "|" + "|\n|".join(f"{line:<75}" for line in lines) + "|\n"
 
 
 def reset() -> None:
     """Forget all statistics (tests and lessons that want a clean slate). Live tensors stay counted."""
-    for index, mem in list(_DEVICES.items()):
-        live = mem.allocated
-        _DEVICES[index] = DeviceMemory(allocated=live, peak_allocated=live, reserved=mem.reserved,
-                                       peak_reserved=mem.reserved, cached_free=mem.cached_free,
-                                       allocations=mem.allocations)
+    for index in list(_DEVICES):
+        reset_accumulated(index)
+        reset_peak(index)

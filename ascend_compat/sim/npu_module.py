@@ -10,6 +10,7 @@ is ``ascend_compat/data/torch_npu_api.json``).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import sys
 import types
 import uuid
@@ -271,18 +272,11 @@ def memory_stats(device=None) -> dict:
 
 
 def memory_stats_as_nested_dict(device=None) -> dict:
-    nested: dict = {}
-    for key, value in memory_stats(device).items():
-        node = nested
-        parts = key.split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = value
-    return nested
+    return _memory.nested_stats(_index(device))
 
 
 def memory_summary(device=None, abbreviated: bool = False) -> str:
-    return _memory.summary(_index(device))
+    return _memory.summary(_index(device), abbreviated)
 
 
 def memory_snapshot():
@@ -302,12 +296,11 @@ def reset_max_memory_cached(device=None) -> None:
 
 
 def reset_accumulated_memory_stats(device=None) -> None:
-    mem = _memory.device(_index(device))
-    mem.alloc_total = mem.free_total = mem.num_alloc_retries = mem.num_ooms = 0
+    _memory.reset_accumulated(_index(device))
 
 
 def empty_cache() -> None:
-    """Give cached, unused device memory back (reserved drops; allocated does not change)."""
+    """Give cached segments with no live block back (reserved drops; allocated does not change)."""
     _memory.empty_cache()
 
 
@@ -484,17 +477,17 @@ def caching_allocator_alloc(size: int, device=None, stream=None):
     """Allocate ``size`` bytes from the caching allocator; returns an opaque handle (an int)."""
     index = dispatch.resolve_index(device)
     block = _memory.allocate(index, int(size))
-    handle = len(_RAW_BLOCKS) + 1
-    _RAW_BLOCKS[handle] = (index, block)
+    handle = next(_HANDLES)
+    _RAW_BLOCKS[handle] = block
     return handle
 
 
 _RAW_BLOCKS: dict = {}
+_HANDLES = itertools.count(1)  # never reused, even after a delete
 
 
 def caching_allocator_delete(mem_ptr) -> None:
-    index, block = _RAW_BLOCKS.pop(mem_ptr)
-    _memory.free(index, block)
+    del _RAW_BLOCKS[mem_ptr]  # the last reference to the block: it is given back
 
 
 def get_per_process_memory_fraction(device=None) -> float:
