@@ -257,27 +257,28 @@ class _Block:
             size, segment = _large_block(mem, index, size)
         # set only now: if the request raised, __del__ finds no index and accounts nothing
         self.index, self.size, self.requested, self.segment, self.ptr = index, size, nbytes, segment, ptr
-        pool.allocated += size
+        # locals spare an attribute load per peak check (this runs for every new tensor)
+        pool.allocated = value = pool.allocated + size
+        if value > pool.peak_allocated:
+            pool.peak_allocated = value
+        pool.blocks = value = pool.blocks + 1
+        if value > pool.peak_blocks:
+            pool.peak_blocks = value
+        pool.requested = value = pool.requested + nbytes
+        if value > pool.peak_requested:
+            pool.peak_requested = value
         pool.allocated_total += size
-        pool.blocks += 1
         pool.blocks_total += 1
-        pool.requested += nbytes
         pool.requested_total += nbytes
-        if pool.allocated > pool.peak_allocated:
-            pool.peak_allocated = pool.allocated
-        if pool.blocks > pool.peak_blocks:
-            pool.peak_blocks = pool.blocks
-        if pool.requested > pool.peak_requested:
-            pool.peak_requested = pool.requested
-        mem.allocated += size
-        mem.blocks += 1
-        mem.requested += nbytes
-        if mem.allocated > mem.peak_allocated:
-            mem.peak_allocated = mem.allocated
-        if mem.blocks > mem.peak_blocks:
-            mem.peak_blocks = mem.blocks
-        if mem.requested > mem.peak_requested:
-            mem.peak_requested = mem.requested
+        mem.allocated = value = mem.allocated + size
+        if value > mem.peak_allocated:
+            mem.peak_allocated = value
+        mem.blocks = value = mem.blocks + 1
+        if value > mem.peak_blocks:
+            mem.peak_blocks = value
+        mem.requested = value = mem.requested + nbytes
+        if value > mem.peak_requested:
+            mem.peak_requested = value
 
     def __del__(self):
         try:

@@ -11,7 +11,7 @@ count it from *before* the model is built: the model, its gradients and optimize
 and the step's activations are the job's memory; whatever else the notebook holds on the device is
 not. So the figure is the same in any notebook state, and the same call measures a real NPU.
 
-The baseline needs about 26 MiB for a batch of 2048 and 47 MiB for 4096: its activations grow with
+The baseline needs about 25 MiB for a batch of 2048 and 45 MiB for 4096: its activations grow with
 the batch. Gradient accumulation over micro-batches of at most ~700 samples fits every batch in the
 budget; a fixed *number* of micro-batches does not fit the largest batch; activation checkpointing
 alone saves too little here; ``empty_cache()`` and ``set_to_none`` change the peak little or not at all.
