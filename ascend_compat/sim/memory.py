@@ -6,7 +6,7 @@ cached segments (so "reserved" >= "allocated"), freed blocks kept in the cache u
 ``torch.npu.empty_cache()``, peak statistics, and ``torch.OutOfMemoryError`` when a request does
 not fit. The rules are torch_npu's (Ascend/pytorch, torch_npu/csrc/core/npu/NPUCachingAllocator.cpp:
 ``round_size``, ``AddPadSize``, ``get_pool``, ``get_allocation_size``, ``should_split``; the sizes
-in torch_npu/csrc/core/npu/NPUAllocatorConfig.h):
+in torch_npu/csrc/core/npu/NPUAllocatorConfig.h; read at commit 9e73e708 of Ascend/pytorch):
 
 * every request is padded by 32 bytes, then rounded up to a multiple of 512 bytes (the block);
 * blocks of at most 1 MiB come from the *small pool*, which reserves 2 MiB segments;
