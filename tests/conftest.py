@@ -12,16 +12,22 @@ import pytest
 
 os.environ.setdefault("ASCEND_COMPAT_BACKEND", "sim")
 os.environ.setdefault("MPLBACKEND", "Agg")
-# Under xdist each worker (and every kernel it starts: nbval, nbgrader) gets its share of the
-# cores. Two workers each running torch with one OpenMP thread per core would put 4 spinning
-# threads on 2 cores, and a notebook beside a grading run took 3-4x its time alone.
-if os.environ.get("PYTEST_XDIST_WORKER_COUNT") and "OMP_NUM_THREADS" not in os.environ:
-    os.environ["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
 # Learner state (progress, exam sessions, feedback) of the notebooks and CLIs the suite runs goes
 # into a throw-away folder, never into the tester's own ~/.ascend_lab.
 if "ASCEND_LAB_HOME" not in os.environ:
     os.environ["ASCEND_LAB_HOME"] = tempfile.mkdtemp(prefix="ascend-lab-test-home-")
     atexit.register(shutil.rmtree, os.environ["ASCEND_LAB_HOME"], ignore_errors=True)
+# Under xdist each worker (and every kernel it starts: nbval, nbgrader) gets its share of the
+# cores. Two workers each running torch with one OpenMP thread per core would put 4 spinning
+# threads on 2 cores, and a notebook beside a grading run took 3-4x its time alone.
+if os.environ.get("PYTEST_XDIST_WORKER_COUNT") and "OMP_NUM_THREADS" not in os.environ:
+    import torch
+
+    from ascend_compat.grading.parallel import threads_per_job
+
+    _threads = threads_per_job(int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))
+    os.environ["OMP_NUM_THREADS"] = str(_threads)  # the kernels this worker starts
+    torch.set_num_threads(_threads)  # this worker: importing the lab loaded torch before the variable was set
 
 # Notebooks under tests/ are fixtures (wrong answers, hostile submissions), not lessons to run.
 collect_ignore_glob = ["**/*.ipynb", "migration_corpus/*", "samples/*", "wrong_answers/*", "right_answers/*"]

@@ -41,6 +41,20 @@ DEFAULT_DIRECTORIES = {"source_directory": "source", "submitted_directory": "sub
                        "autograded_directory": "autograded", "feedback_directory": "feedback"}
 
 
+def cpu_cores() -> int:
+    """The CPU cores of this machine (``os.cpu_count()`` may not know: then one)."""
+    return os.cpu_count() or 1
+
+
+def threads_per_job(jobs: int) -> int:
+    """The OpenMP threads each of ``jobs`` processes running side by side gets: its share of the cores.
+
+    With one thread per core in every job, the jobs' spinning threads would take turns on the same
+    cores (used for nbgrader workers here, and for the test suite's xdist workers).
+    """
+    return max(1, cpu_cores() // jobs)
+
+
 @dataclass
 class CourseLayout:
     """Where an nbgrader course keeps things (from its ``nbgrader_config.py``)."""
@@ -91,6 +105,7 @@ class AutogradeResult:
     seconds: float = 0.0
     jobs: int = 1
     jobs_asked: int = 1
+    cores: int = 1  # the machine's, which cap the jobs
     notes: dict[str, list[str]] = field(default_factory=dict)  # nbgrader's warnings, per student
 
 
@@ -194,9 +209,7 @@ def _run_nbgrader(args: list[str], cwd: Path, isolated_config: bool, jobs: int =
 
     env = course.nbgrader_environment(cwd) if isolated_config else dict(os.environ)
     if jobs > 1 and "OMP_NUM_THREADS" not in env:
-        # each job's kernels get their share of the cores: with one OpenMP thread per core in
-        # every job, the jobs' spinning threads would take turns on the same cores
-        env["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // jobs))
+        env["OMP_NUM_THREADS"] = str(threads_per_job(jobs))  # each job's kernels get their share of the cores
     if not isolated_config:
         env.setdefault("ASCEND_LAB_KERNEL_BACKEND", os.environ.get("ASCEND_COMPAT_BACKEND", ""))
         env["ASCEND_COMPAT_BACKEND"] = "cpu"
@@ -288,8 +301,9 @@ def autograde_course(course_dir: Path | str, assignment: str, jobs: int = 1,
         raise UserError(f"no submission of {assignment} for {', '.join(missing)} in {layout.submitted}")
     _check_timestamps(layout, assignment, chosen)
     # more jobs than cores only queues kernels (each with its own memory limit): cap at the cores
-    result = AutogradeResult(assignment, chosen, jobs=min(jobs, os.cpu_count() or 1, max(1, len(chosen))),
-                             jobs_asked=jobs)
+    cores = cpu_cores()
+    result = AutogradeResult(assignment, chosen, jobs=min(jobs, cores, max(1, len(chosen))), jobs_asked=jobs,
+                             cores=cores)
     log_path = layout.root / f"autograde-{assignment}.log"  # nbgrader's output, kept when a submission fails
     log_path.unlink(missing_ok=True)
     start = time.perf_counter()
@@ -373,8 +387,8 @@ def run(args: argparse.Namespace) -> int:
     course_dir = Path(args.course) if args.course else Path.cwd()
     result = autograde_course(course_dir, args.assignment, jobs=args.jobs, students=args.student or None)
     layout = CourseLayout.read(course_dir)
-    cores = os.cpu_count() or 1
-    capped = f" (--jobs {result.jobs_asked}: at most one per core, {cores})" if result.jobs_asked > cores else ""
+    capped = (f" (--jobs {result.jobs_asked}: at most one per core, {result.cores})"
+              if result.jobs_asked > result.cores else "")
     print(f"graded {len(result.students)} submission(s) of {result.assignment} with {result.jobs} "
           f"nbgrader process(es){capped} in {result.seconds:.1f} s")
     rows = score_table(layout.db_path, result.assignment, result.students)
@@ -399,7 +413,7 @@ def register(subparsers) -> None:
                     "directory, with N nbgrader processes side by side, and write all results into "
                     "the course's gradebook (the same results as one sequential nbgrader autograde).")
     parser.add_argument("assignment", metavar="ASSIGNMENT", help="the assignment to grade, e.g. level0_inference")
-    parser.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1,
+    parser.add_argument("--jobs", "-j", type=int, default=cpu_cores(),
                         help="submissions graded at a time (default: the number of CPU cores)")
     parser.add_argument("--course", metavar="DIR", help="the nbgrader course directory (default: the current directory)")
     parser.add_argument("--student", action="append", metavar="ID", help="grade only this student (repeatable)")
