@@ -105,6 +105,26 @@ def parse_dynamic_batch_size(text: str) -> list[int]:
     return values
 
 
+def resolve_precision_mode(precision_mode: str | None = None, precision_mode_v2: str | None = None) -> str:
+    """The mode atc compiles with, in ``--precision_mode``'s names, from either option (not both).
+
+    ``--precision_mode_v2`` names the same modes differently; with neither option, atc's default.
+    Raises :class:`AtcError` for both options at once or a value atc does not know.
+    """
+    if precision_mode_v2 is not None:
+        if precision_mode is not None:
+            raise _invalid("precision_mode_v2", precision_mode_v2,
+                           "it cannot be used together with --precision_mode; keep one of the two")
+        if precision_mode_v2 not in PRECISION_MODES_V2:
+            raise _invalid("precision_mode_v2", precision_mode_v2, f"use one of {', '.join(PRECISION_MODES_V2)}")
+        return PRECISION_MODES_V2[precision_mode_v2]
+    if precision_mode is None:
+        return DEFAULT_PRECISION_MODE
+    if precision_mode not in PRECISION_MODES:
+        raise _invalid("precision_mode", precision_mode, f"use one of {', '.join(PRECISION_MODES)}")
+    return precision_mode
+
+
 def _framework(value) -> int:
     try:
         code = int(value)
@@ -140,16 +160,7 @@ def convert(model: str, output: str, soc_version: str, framework=5, input_shape:
     soc_version = socs.check(soc_version)
     if input_format not in INPUT_FORMATS:
         raise _invalid("input_format", input_format, f"use one of {', '.join(INPUT_FORMATS)}")
-    if precision_mode_v2 is not None:
-        if precision_mode is not None:
-            raise _invalid("precision_mode_v2", precision_mode_v2,
-                           "it cannot be used together with --precision_mode; keep one of the two")
-        if precision_mode_v2 not in PRECISION_MODES_V2:
-            raise _invalid("precision_mode_v2", precision_mode_v2, f"use one of {', '.join(PRECISION_MODES_V2)}")
-        precision_mode = PRECISION_MODES_V2[precision_mode_v2]
-    precision_mode = precision_mode or DEFAULT_PRECISION_MODE
-    if precision_mode not in PRECISION_MODES:
-        raise _invalid("precision_mode", precision_mode, f"use one of {', '.join(PRECISION_MODES)}")
+    precision_mode = resolve_precision_mode(precision_mode, precision_mode_v2)
     if "bf16" in precision_mode and not socs.supports_bf16(soc_version):
         raise _invalid("precision_mode", precision_mode, f"{soc_version} has no bfloat16; use force_fp16 or allow_mix_precision_fp16")
     if output_type is not None and output_type.upper() not in OUTPUT_TYPES:
