@@ -1,4 +1,4 @@
-"""The capstone's grading, proved with real nbgrader: blank, solution, and two partial ports."""
+"""The capstone's grading, proved with real nbgrader (blank, solution, partial ports), and its instant checks."""
 
 from __future__ import annotations
 
@@ -68,11 +68,52 @@ def test_capstone_grading(tmp_path):
         "cpu_trained": submit("cpu_trained", dict(train_only, stage1_answer=TRAINED_ON_THE_CPU)),
     })
     per_cell = {student: {c.grade_id: c.points for c in score.notebooks["capstone.ipynb"].cells} for student, score in scores.items()}
+    full = {cell: points for cell, points in per_cell["solution"].items()}
     assert scores["blank"].points == 0
-    assert scores["solution"].points == scores["solution"].max_points == 10
-    assert per_cell["train_only"] == {"stage1_tests": 3, "stage2_tests": 0, "stage3_tests": 0, "stage4_tests": 0}
-    assert per_cell["leaky"]["stage3_tests"] == 0 and scores["leaky"].points == 7
-    assert per_cell["cpu_trained"]["stage1_tests"] == 0, "a model trained on the CPU and moved must not pass stage 1"
+    assert scores["solution"].points == scores["solution"].max_points == 11
+    assert list(full) == [f"stage{n}_{kind}" for n in range(1, 5) for kind in ("visible", "tests")]
+    assert per_cell["train_only"] == dict({cell: 0 for cell in full}, stage1_visible=1, stage1_tests=2)
+    assert per_cell["leaky"] == dict(full, stage3_visible=0, stage3_tests=0)
+    assert per_cell["cpu_trained"] == dict(per_cell["train_only"], stage1_visible=0, stage1_tests=0), (
+        "a model trained on the CPU and moved must not pass stage 1")
+
+
+def _namespace(answers: dict[str, str]) -> dict:
+    """The capstone's set-up cell and ``answers`` run in one namespace, as in the notebook."""
+    import linecache
+
+    from tests.grading_helpers import SOLUTIONS, cell_source
+
+    namespace = {"__name__": "__main__"}
+    for cell, source in [("capstone_setup", cell_source(SOLUTIONS / "capstone" / "capstone.ipynb", "capstone_setup")),
+                         *answers.items()]:
+        filename = f"<capstone {cell}>"  # registered like a Jupyter cell, so the analyzer can read it
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        exec(compile(source, filename, "exec"), namespace)
+    return namespace
+
+
+QUESTIONS = ("capstone_train", "capstone_convert", "capstone_serve", "capstone_no_cuda")
+
+
+@pytest.mark.slow
+def test_the_checks_of_each_stage_agree_with_the_grading():
+    """check() fails the blank stages, passes the solution, and fails exactly the stage a partial port breaks."""
+    from ascend_compat.grading import instant
+
+    solved = {cell: solution_answer("capstone", "capstone", cell) for cell in STAGES}
+    blank = _namespace({})
+    for question in QUESTIONS:
+        report = instant.run_visible_tests(question, blank)
+        assert report.outcomes and not any(o.passed for o in report.outcomes), question
+        assert instant.find_question(question).hints[question], f"{question} has no hints"
+    passing = {question: instant.run_visible_tests(question, _namespace(solved)) for question in QUESTIONS}
+    assert all(report.passed for report in passing.values()), {q: r.text() for q, r in passing.items() if not r.passed}
+    for answers, failing in [(dict(solved, stage3_answer=_without_cleanup(solved["stage3_answer"])), {"capstone_serve"}),
+                             (dict(solved, stage1_answer=TRAINED_ON_THE_CPU), {"capstone_train"})]:
+        namespace = _namespace(answers)
+        failed = {question for question in QUESTIONS if not instant.run_visible_tests(question, namespace).passed}
+        assert failed == failing
 
 
 def test_the_project_really_needs_porting():

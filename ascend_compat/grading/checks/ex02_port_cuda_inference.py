@@ -217,8 +217,11 @@ def source_cells(*functions) -> list[str]:
     return texts
 
 
-def cuda_findings(*functions) -> list[str]:
-    """What the course's migration analyzer still finds in the cells defining ``functions``, one line each."""
+def cuda_findings(*functions, notes: bool = True) -> list[str]:
+    """What the course's migration analyzer still finds in the cells defining ``functions``, one line each.
+
+    ``notes=False`` leaves out the findings of severity ``info`` (advice, not CUDA left).
+    """
     from ascend_compat.migrate import RULES, analyze_source
 
     found = []
@@ -226,6 +229,8 @@ def cuda_findings(*functions) -> list[str]:
         lines = text.splitlines()
         # The analyzer resolves names through the imports; the notebook imported these in its set-up cell.
         for finding in analyze_source(SETUP_IMPORTS + text):
+            if finding.severity == "info" and not notes:
+                continue
             number = finding.line - SETUP_IMPORTS.count("\n")
             line = lines[number - 1].strip() if 0 < number <= len(lines) else ""
             # The rule's title says what is wrong; its suggested fix is left for the learner to find.
