@@ -17,6 +17,9 @@ inside :func:`simulated_host_clock`, where ``time.perf_counter()`` (also ``time.
 it advances by the launch cost of every operator and jumps to the device's finishing time on every
 synchronisation, which is what a host timer shows on a real NPU (:mod:`ascend_compat.sim.timeline`).
 ``torch.npu.Event`` pairs report simulated device time anyway (:mod:`ascend_compat.sim.streams`).
+``time.process_time()`` and ``time.thread_time()`` measure CPU time, not elapsed time: inside the
+tests they read the simulated host's CPU time (its launch work; waiting costs none), and a failed
+test that used them says that the clock is the mistake (:func:`cpu_timers_watched`).
 Everything is deterministic, so the tolerance only has to cover the few microseconds by which the
 two correct methods differ.
 
@@ -47,6 +50,50 @@ TOLERANCE = 0.03    # relative; the two correct methods differ by microseconds o
 
 
 # ---------------------------------------------------------------------------- clocks
+CPU_TIMERS = ("process_time", "thread_time")  # time.* functions that measure CPU time, not elapsed time
+
+
+def _host_cpu_seconds() -> float:
+    """The simulated host's CPU time: only the launches keep it busy; waiting for the device does not.
+
+    Each kernel launch costs the host ``costmodel.HOST_LAUNCH_US`` of CPU work; while the host waits
+    in synchronize() (or .item(), .cpu()) it computes nothing, so its CPU time stands still.
+    """
+    from ascend_compat.sim import costmodel, timeline
+
+    launched = sum(timeline.device(i).kernels for i in range(torch.npu.device_count()))
+    return launched * costmodel.HOST_LAUNCH_US / 1e6
+
+
+@contextlib.contextmanager
+def cpu_timers_watched() -> Iterator[set]:
+    """Within the block, note which CPU-time functions (``time.process_time`` ...) the code calls.
+
+    On the simulator they read :func:`_host_cpu_seconds` (the real ones would measure the CPU
+    simulating the NPU, different on every run); on a real NPU they keep their real values.
+    """
+    import time
+
+    used: set = set()
+
+    def watched(name: str):
+        real = getattr(time, name)
+
+        def timer():
+            used.add(f"time.{name}()")
+            if not simulated():
+                return real()
+            seconds = _host_cpu_seconds()
+            return int(seconds * 1e9) if name.endswith("_ns") else seconds
+        return timer
+
+    with contextlib.ExitStack() as stack:
+        for name in CPU_TIMERS:
+            for variant in (name, f"{name}_ns"):
+                stack.enter_context(mock.patch.object(time, variant, watched(variant)))
+        yield used
+
+
 @contextlib.contextmanager
 def simulated_host_clock() -> Iterator[None]:
     """Within the block, host timers read the simulator's host clock (nothing changes on a real NPU)."""
@@ -164,7 +211,7 @@ def assert_reports_device_time(benchmark, make_workload, warmup: int, iters: int
         torch.npu.synchronize()
         if before is not None:
             before()
-        with simulated_host_clock():
+        with simulated_host_clock(), cpu_timers_watched() as cpu_timers:
             reported = benchmark(fn, warmup=warmup, iters=iters)
         torch.npu.synchronize()
     call = f"benchmark({what}, warmup={warmup}, iters={iters})"
@@ -185,6 +232,10 @@ def assert_reports_device_time(benchmark, make_workload, warmup: int, iters: int
     else:
         why = ("too much: the measurement includes work that is not one of the timed calls - "
                "work still running from before the timer started, or the warm-up calls.")
+    if cpu_timers:  # the clock itself is the mistake, wherever it is read
+        why = (f"you timed with {' and '.join(sorted(cpu_timers))}, which measures the CPU time of this Python "
+               "process (the host's own work, such as launching kernels), not the time the NPU spends: it "
+               "stands still while the host waits for the device. Device time is elapsed (wall-clock) time.")
     raise AssertionError(f"{call} reported {reported:.4g} ms per call, but the NPU spent {expected:.4f} ms per "
                          f"call ({ratio:.3g} times the true figure): {why}")
 
@@ -215,6 +266,8 @@ EXERCISE.hint(
     "host timer measure if you read it right after the loop?",
     "torch.npu.synchronize() blocks until the device has finished everything queued. Where must the host "
     "wait: before starting the clock, before stopping it, or both?",
+    "Which clock? time.process_time() counts the CPU time of your Python process, which hardly moves while "
+    "the host waits for the NPU. Device time is elapsed time: read a wall clock.",
     "Alternatively let the device stamp the times: torch.npu.Event(enable_timing=True) pairs, recorded around "
     "the loop, then start.elapsed_time(end) (milliseconds). torch_npu's elapsed_time waits for the end event "
     "itself; call end.synchronize() first anyway and the same code is right on CUDA.",
