@@ -165,6 +165,18 @@ def test_bad_device_ids_raise_torch_npus_exception_types(sim):
     assert torch.npu.current_device() == 0
     with torch.npu.device(-1):
         assert torch.npu.current_device() == 0
+    # synchronize runs inside `with torch.npu.device(device)`: -1 waits for the current device
+    torch.npu.set_device(1)
+    busy = torch.ones(16 << 20, device="npu:1")
+    for _ in range(10):
+        busy.add_(1)  # memory-bound: the device falls behind the host
+    done = torch.npu.Event()
+    done.record()
+    torch.npu.synchronize(0)
+    assert not done.query()  # another device's synchronize does not wait for npu:1
+    torch.npu.synchronize(-1)
+    assert done.query() and torch.npu.current_device() == 1
+    torch.npu.set_device(0)
     assert torch.npu.get_device_capability(9) is None  # torch_npu does not look at the argument
     # torch_npu/npu/random.py indexes its tuple of default generators with the id
     with pytest.raises(IndexError, match="Invalid device npu:9"):

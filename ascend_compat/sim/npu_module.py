@@ -152,8 +152,11 @@ def synchronize(device=None) -> None:
     """Wait until every stream of one NPU (default: the current device) has finished (simulated time).
 
     As in torch_npu, one device only: after work on ``npu:0`` and ``npu:1``, synchronise each.
+    torch_npu synchronises inside ``with torch.npu.device(device)``, which does nothing for a
+    negative id, so ``synchronize(-1)`` waits for the current device.
     """
-    timeline.synchronize(_runtime_index(device))
+    index = _device_id(device)
+    timeline.synchronize(current_device() if index < 0 else dispatch.check_index(index))
 
 
 # -- device information --------------------------------------------------------------------------
