@@ -8,7 +8,7 @@ A learner's own ``torch.Generator(device="npu")`` works too (as with torch_npu, 
 ``torch.Generator(device="cuda")`` does after migration): PyTorch's Python device hooks cannot
 create a generator for a Python backend, so :func:`install` puts a subclass in ``torch.Generator``
 that keeps its numbers in a CPU generator and reports the NPU as its device. As on real devices, a
-random operator on an NPU refuses a CPU generator (:func:`check_generator`).
+random operator on an NPU refuses a CPU generator (:func:`operator_generator`).
 
 What an NPU generator's state *is* follows torch_npu, not the CPU: a Philox counter-based
 generator's seed and offset, 16 bytes (``NPUGeneratorImpl::get_state`` in Ascend/pytorch
@@ -211,35 +211,29 @@ def operator_generator(index: int, given, on_npu: bool = True):
         chosen = generator(index)
         chosen._philox.draw(chosen)
         return chosen
-    if on_npu:
-        check_generator(given)
     philox = _philox_of(given)
     if philox is not None:
         philox.draw(given)
+    elif on_npu:
+        _refuse(given)
     return given
 
 
 def _philox_of(generator):
+    """The Philox state of an NPU generator (the object operators receive, or the learner's own);
+    ``None`` for any other generator."""
     try:
         entry = _NPU_GENERATORS.get(generator)
-    except TypeError:  # not weak-referenceable: not an NPU generator
+    except TypeError:  # not weak-referenceable: not a generator at all
         return None
     return entry[1] if entry is not None else getattr(generator, "_philox", None)
 
 
-def is_npu_generator(generator) -> bool:
-    try:  # the object operators receive, or (should PyTorch ever hand it over) the learner's own
-        return generator in _NPU_GENERATORS or getattr(generator, "_npu_index", None) is not None
-    except TypeError:  # not weak-referenceable: not a generator at all
-        return False
-
-
-def check_generator(generator) -> None:
-    """A random operator on the NPU was given ``generator``: it must be an NPU generator."""
-    if not is_npu_generator(generator):
-        found = generator.device.type if isinstance(generator, _CGenerator) else type(generator).__name__
-        raise RuntimeError(f"Expected a '{dispatch.BACKEND}' device type for generator but found '{found}'; "
-                           f"create it on the NPU: torch.Generator(device=\"{dispatch.BACKEND}\")")
+def _refuse(generator):
+    """A random operator on the NPU was given a generator that is not an NPU generator."""
+    found = generator.device.type if isinstance(generator, _CGenerator) else type(generator).__name__
+    raise RuntimeError(f"Expected a '{dispatch.BACKEND}' device type for generator but found '{found}'; "
+                       f"create it on the NPU: torch.Generator(device=\"{dispatch.BACKEND}\")")
 
 
 GENERATORS: list[torch.Generator] = []
