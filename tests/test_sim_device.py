@@ -176,6 +176,10 @@ def test_bad_device_ids_raise_torch_npus_exception_types(sim):
     assert not done.query()  # another device's synchronize does not wait for npu:1
     torch.npu.synchronize(-1)
     assert done.query() and torch.npu.current_device() == 1
+    # so is a new Stream; the memory statistics check the id in C++ and refuse -1 there
+    assert torch.npu.Stream(device=-1).device == torch.device("npu:1")
+    with pytest.raises(RuntimeError, match="Invalid device npu:-1"):
+        torch.npu.memory_allocated(-1)
     torch.npu.set_device(0)
     assert torch.npu.get_device_capability(9) is None  # torch_npu does not look at the argument
     # torch_npu/npu/random.py indexes its tuple of default generators with the id
@@ -337,6 +341,9 @@ def test_every_dense_factory_with_pin_memory_is_covered(sim):
     public = {name for name in takes_pin_memory if hasattr(torch, name) and not name.startswith("_")}
     not_dense = {name for name in public if name.startswith("sparse_") or "quantized" in name}
     assert public - not_dense <= set(pinned.TORCH_FACTORIES)
+    fft = {name[len("fft_"):] for name in takes_pin_memory if name.startswith("fft_") and hasattr(torch.fft, name[4:])}
+    assert fft and fft <= set(pinned.FFT_FACTORIES)
+    assert torch.fft.fftfreq(4, pin_memory=True).is_pinned() and torch.fft.rfftfreq(4, pin_memory=True).is_pinned()
     methods = {name for name in takes_pin_memory if name.startswith("new_") and hasattr(torch.Tensor, name)}
     assert methods <= set(pinned.TENSOR_FACTORIES)
     assert torch.hann_window(4, pin_memory=True).is_pinned() and torch.eye(2, pin_memory=True).is_pinned()

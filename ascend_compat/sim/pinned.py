@@ -65,6 +65,7 @@ TORCH_FACTORIES = (
     "randint", "randint_like", "randn", "randn_like", "randperm", "range", "scalar_tensor",
     "tensor", "tril_indices", "triu_indices", "zeros", "zeros_like",
 )
+FFT_FACTORIES = ("fftfreq", "rfftfreq")  # aten::fft_fftfreq, aten::fft_rfftfreq: torch.fft.*
 TENSOR_FACTORIES = ("new_empty", "new_empty_strided", "new_full", "new_ones", "new_zeros", "new_tensor")
 
 
@@ -96,7 +97,7 @@ def _wrap_factories() -> None:
     # `with torch.device(...)` and set_default_device recognise factories by identity, in a set they
     # build once (torch/utils/_device.py): build it from the originals before wrapping them.
     torch.utils._device._device_constructors()
-    for owner, names in ((torch, TORCH_FACTORIES), (torch.Tensor, TENSOR_FACTORIES)):
+    for owner, names in ((torch, TORCH_FACTORIES), (torch.fft, FFT_FACTORIES), (torch.Tensor, TENSOR_FACTORIES)):
         for name in names:
             factory = getattr(owner, name)
             if hasattr(factory, "__wrapped_for_pinning__"):
