@@ -40,6 +40,11 @@ def scratch(name: str) -> str:
     return os.path.join(workdir(), f"{next(_counter):04d}_{name}")
 
 
+def same_path(a: str | None, b: str) -> bool:
+    """Do ``a`` and ``b`` name the same file (relative or absolute, with or without ``..``)?"""
+    return a is not None and os.path.normpath(os.path.abspath(a)) == os.path.normpath(os.path.abspath(b))
+
+
 @functools.lru_cache(maxsize=1)
 def _digit_inputs() -> np.ndarray:
     from ascend_compat import zoo

@@ -25,9 +25,8 @@ import numpy as np
 import torch
 
 from ascend_compat.grading.checks._conversion import convert_or_explain, export_onnx as grader_export
-from ascend_compat.grading.checks._conversion import om_manifest, onnx_session, quiet, run_om, scratch
+from ascend_compat.grading.checks._conversion import om_manifest, onnx_session, quiet, run_om, same_path, scratch
 from ascend_compat.grading.checks._training import OptimizerSteps
-from ascend_compat.grading.checks.ex02_atc_command import _same_path
 from ascend_compat.grading.checks.ex02_atc_command import parse as parse_atc_args
 from ascend_compat.grading.checks.ex02_port_cuda_inference import cuda_findings
 from ascend_compat.grading.checks.ex03_pyacl_classify import assert_nothing_left, executions, fresh_runtime
@@ -170,7 +169,7 @@ def exports_a_dynamic_batch_onnx_model(export_onnx):
     model = reference_model("npu:0")
     with quiet():
         returned = export_onnx(model, path)
-    assert isinstance(returned, (str, os.PathLike)) and _same_path(returned, path), (
+    assert isinstance(returned, (str, os.PathLike)) and same_path(returned, path), (
         f"export_onnx(model, path) returned {returned!r}; return path (the next cell passes it to atc_args)")
     assert os.path.isfile(path), "export_onnx(model, path) wrote no file at path"
     devices = {p.device.type for p in model.parameters()}
@@ -226,8 +225,8 @@ def atc_args_describe_the_conversion(atc_args, SOC, WORK):  # noqa: N803
     onnx_path, output = os.path.join(scratch("capstone_atc"), "digitcnn.onnx"), os.path.join(scratch("capstone_atc"), "digitcnn")
     options = parse_atc_args(atc_args(onnx_path, output))
     assert str(options.framework).strip() == "5", f"--framework={options.framework} is not atc's code for ONNX"
-    assert _same_path(options.model, onnx_path), f"--model is {options.model!r}; convert the file onnx_path"
-    assert _same_path(options.output, output), (
+    assert same_path(options.model, onnx_path), f"--model is {options.model!r}; convert the file onnx_path"
+    assert same_path(options.output, output), (
         f"--output is {options.output!r}; write to output (without .om: atc appends it)")
     assert options.soc_version == SOC, f"--soc_version={options.soc_version}; convert for SOC ({SOC})"
     assert options.input_shape, "--input_shape is missing: the ONNX batch dimension is open, atc must be told the shape"
@@ -242,7 +241,7 @@ def atc_args_describe_the_conversion(atc_args, SOC, WORK):  # noqa: N803
         f"--input_format={options.input_format}: it describes the ONNX model's input, which is NCHW "
         "(the NHWC images the .om takes are AIPP's business)")
     assert options.insert_op_conf is not None, "--insert_op_conf is missing: without it atc adds no AIPP"
-    assert _same_path(options.insert_op_conf, os.path.join(WORK, "aipp.cfg")), (
+    assert same_path(options.insert_op_conf, os.path.join(WORK, "aipp.cfg")), (
         f"--insert_op_conf={options.insert_op_conf}; the notebook writes AIPP_CONFIG to WORK / 'aipp.cfg'")
     try:
         resolve_precision_mode(options.precision_mode, options.precision_mode_v2)

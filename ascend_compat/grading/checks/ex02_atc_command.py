@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from ascend_compat.grading.checks._conversion import (digit_inputs, export_onnx, om_manifest, quiet, run_om,
-                                                      scratch)
+                                                      same_path, scratch)
 from ascend_compat.grading.instant import Exercise
 
 EXERCISE = Exercise("ex02_atc_command")
@@ -125,10 +125,6 @@ def parse(answer) -> argparse.Namespace:
 
 
 # ---------------------------------------------------------------------------- 2. compare with the spec
-def _same_path(a: str | None, b: str) -> bool:
-    return a is not None and os.path.normpath(os.path.abspath(a)) == os.path.normpath(os.path.abspath(b))
-
-
 def assert_matches_spec(options: argparse.Namespace, onnx_path: str, output: str, batch_sizes=None) -> None:
     """Every option of the deployment spec, one sentence per mistake (``batch_sizes`` None: batch 1)."""
     from ascend_compat.atc import socs
@@ -139,10 +135,10 @@ def assert_matches_spec(options: argparse.Namespace, onnx_path: str, output: str
     assert framework == "5", (
         f"--framework={framework} means {FRAMEWORK_NAMES.get(framework, 'no framework atc knows')}, but the model "
         "is an ONNX file: look up ONNX's code in the atc lesson's option table")
-    assert _same_path(options.model, onnx_path), f"--model is {options.model!r}; convert the file onnx_path ({onnx_path!r})"
+    assert same_path(options.model, onnx_path), f"--model is {options.model!r}; convert the file onnx_path ({onnx_path!r})"
     assert not str(options.output).endswith(".om"), (
         f"--output={options.output} ends in .om, but atc appends .om itself (you would get {options.output}.om)")
-    assert _same_path(options.output, output), f"--output is {options.output!r}; write the model to output ({output!r})"
+    assert same_path(options.output, output), f"--output is {options.output!r}; write the model to output ({output!r})"
     try:
         socs.check(options.soc_version)
     except UserError as exc:
