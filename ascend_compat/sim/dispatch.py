@@ -26,7 +26,7 @@ import threading
 
 import torch
 
-from ascend_compat.sim import memory, op_policy, pinned, random, timeline
+from ascend_compat.sim import costmodel, memory, op_policy, pinned, random, timeline
 from ascend_compat.sim.config import CONFIG
 from ascend_compat.sim.op_policy import _INFO  # operator -> OpInfo, filled by op_policy.info
 from ascend_compat.sim.op_policy import PLAIN as _PLAIN
@@ -216,8 +216,8 @@ def run(func, args, kwargs):
         op_policy.check(info, cpu_args, cpu_kwargs, index)
     if info.name in random.DRAWS_FROM_DEFAULT_GENERATOR:
         out = random.call_with_device_generator(index, func, cpu_args, cpu_kwargs)
-    elif info.name in FLOAT16_VIA_FLOAT32 and _has_float16(cpu_args):
-        out = _float16_via_float32(func, cpu_args, cpu_kwargs)
+    elif info.name in HALF_VIA_FLOAT32 and (half := _half_dtype(cpu_args, cpu_kwargs)) is not None:
+        out = _via_float32(func, cpu_args, cpu_kwargs, half)
     else:
         out = func(*cpu_args, **cpu_kwargs)
     timeline.record(info, index, cpu_args, out, to_host=target is None)
@@ -239,13 +239,24 @@ def _run_view(func, args, kwargs):
     half of the operators of a training step are views, so they skip the general path."""
     base = args[0]
     out = func(base._cpu, *args[1:], **kwargs)
-    timeline.record_metadata()
+    timeline.HOST.now += _METADATA_US  # timeline.record_metadata(), inlined
     if torch.is_inference_mode_enabled() and not base.is_inference():
         # A view of a normal tensor is a normal tensor, inside inference_mode too: PyTorch gives
         # it its base's version counter, which a wrapper made in inference mode could not hold.
         with torch.inference_mode(False):
             return _view_wrappers(out, base)
+    if type(out) is torch.Tensor:  # the common case (t, view, detach), without _view_wrappers' call
+        wrapper = NPUTensor._make(out, base._index)
+        block = getattr(base, "_memory", None)
+        if block is None:
+            memory.track_view(wrapper, base)
+        else:
+            wrapper._memory = block  # memory.track_view(), inlined
+        return wrapper
     return _view_wrappers(out, base)
+
+
+_METADATA_US = costmodel.HOST_METADATA_US
 
 
 def _view_wrappers(out, base):
@@ -316,31 +327,33 @@ def _run_special(info, func, args, kwargs):
         return func(*args, **kwargs)
 
 
-# Matrix and convolution operators in float16: the NPU's cube unit multiplies float16 inputs and
-# accumulates in float32, then rounds the result to float16. Most host CPUs have no float16 GEMM
-# (PyTorch's fallback is 10-50x slower than float32), so the simulator computes the same thing the
-# cube does: float32 arithmetic on the float16 values, one rounding at the end. (bfloat16 GEMMs are
-# fast on the CPU and computed as they are.)
-FLOAT16_VIA_FLOAT32 = frozenset({"mm", "addmm", "bmm", "baddbmm", "convolution", "convolution_backward"})
+# Matrix and convolution operators in float16 and bfloat16: the NPU's cube unit multiplies 16-bit
+# inputs and accumulates in float32, then rounds the result to 16 bits. Host CPUs without 16-bit
+# matrix instructions (AVX2-only x86, for one) run PyTorch's 16-bit GEMMs 10-100x slower than
+# float32, so the simulator computes what the cube computes: float32 arithmetic on the 16-bit
+# values, one rounding at the end. The same numbers on every host, fast or not.
+HALF_VIA_FLOAT32 = frozenset({"mm", "addmm", "bmm", "baddbmm", "convolution", "convolution_backward"})
+_HALF = (torch.float16, torch.bfloat16)
 
 
-def _has_float16(args) -> bool:
-    """All floating-point tensor arguments are float16 (mixed dtypes keep PyTorch's own error)."""
-    found = False
+def _half_dtype(args, kwargs):
+    """float16 or bfloat16 when every floating-point tensor argument has that one dtype (mixed
+    dtypes keep PyTorch's own error; ``out=`` keeps PyTorch's own kernel), else None."""
+    found = None
     for a in args:
         if isinstance(a, torch.Tensor) and a.is_floating_point():
-            if a.dtype != torch.float16:
-                return False
-            found = True
-    return found
+            if a.dtype not in _HALF or (found is not None and a.dtype != found):
+                return None
+            found = a.dtype
+    return None if "out" in kwargs else found
 
 
-def _float16_via_float32(func, args, kwargs):
-    wide = [a.float() if isinstance(a, torch.Tensor) and a.dtype == torch.float16 else a for a in args]
+def _via_float32(func, args, kwargs, dtype):
+    wide = [a.float() if isinstance(a, torch.Tensor) and a.dtype == dtype else a for a in args]
     out = func(*wide, **kwargs)
     if isinstance(out, torch.Tensor):
-        return out.to(torch.float16)
-    return type(out)(o.to(torch.float16) if isinstance(o, torch.Tensor) else o for o in out)
+        return out.to(dtype)
+    return type(out)(o.to(dtype) if isinstance(o, torch.Tensor) else o for o in out)
 
 
 def _wrap_outputs(out, index, aliases):
