@@ -44,8 +44,8 @@ install: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/00_start_here.ipynb $(LAB_ARGS)
 
-# Byte-compile the lab's own modules first (pip did the dependencies): the suite starts hundreds of
-# kernels, and each would recompile them (~0.4 s apiece) where PYTHONDONTWRITEBYTECODE is set.
+# Byte-compile the lab's own modules first (pip did the dependencies): the suite starts many
+# kernels and subprocesses, and each would recompile them (~0.4 s apiece) where PYTHONDONTWRITEBYTECODE is set.
 test: $(STAMP)
 	$(PY) -m compileall -q ascend_compat >/dev/null
 	$(PY) -m pytest -n $(JOBS) --dist loadfile --nbval-lax -p no:cacheprovider
