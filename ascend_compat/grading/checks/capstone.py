@@ -94,17 +94,34 @@ def reference_logits(images: np.ndarray) -> np.ndarray:
         return model(as_input(images)).numpy()
 
 
+class _PreprocessingInside(torch.nn.Module):
+    """The model with the project's normalisation as its first layer: fed raw pixel values, it
+    computes what the model computes on ``data.preprocess(images)``."""
+
+    def __init__(self, model: torch.nn.Module):
+        super().__init__()
+        self.model, data = model, project("data")
+        self.mean, self.std = float(data.MEAN), float(data.STD)
+
+    def forward(self, pixels):
+        return self.model((pixels - self.mean) / self.std)
+
+
 @functools.lru_cache(maxsize=None)
 def reference_om(soc: str) -> str:
-    """The graders' ``.om`` of :func:`reference_model` for ``soc``: batch 1, uint8 RGB images through AIPP."""
+    """The graders' ``.om`` of :func:`reference_model` for ``soc``: batch 1, uint8 RGB images.
+
+    Its AIPP only turns the uint8 NHWC image into the model's NCHW input; the normalisation is a
+    layer of the network instead. Stage 3 needs an ``.om`` that takes camera images, not the
+    answer to stage 2 (which puts the normalisation in AIPP), and this module does not spell it out."""
     folder = scratch("capstone_om")
     os.makedirs(folder)
-    onnx_path = grader_export(reference_model(), torch.zeros(*INPUT_SHAPE), os.path.join(folder, "digitcnn.onnx"))
+    onnx_path = grader_export(_PreprocessingInside(reference_model()), torch.zeros(*INPUT_SHAPE),
+                              os.path.join(folder, "digitcnn.onnx"))
     config = os.path.join(folder, "aipp.cfg")
     with open(config, "w", encoding="utf-8") as handle:
-        handle.write("aipp_op {\n aipp_mode : static\n input_format : RGB888_U8\n src_image_size_w : 32\n"
-                     " src_image_size_h : 32\n" + "".join(f" min_chn_{c} : 127.5\n var_reci_chn_{c} : {1 / 127.5}\n"
-                                                          for c in range(3)) + "}\n")
+        handle.write("aipp_op {\n aipp_mode : static\n input_format : RGB888_U8\n"
+                     " src_image_size_w : 32\n src_image_size_h : 32\n}\n")
     return convert_or_explain("the graders' model", model=onnx_path, output=os.path.join(folder, "digitcnn"),
                               soc_version=soc, input_shape="input:1,3,32,32", insert_op_conf=config)
 
