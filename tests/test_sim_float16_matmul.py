@@ -25,19 +25,11 @@ def test_float16_matmul_is_float32_arithmetic_rounded_once():
     assert torch.equal(batched, torch.bmm(a.view(2, 32, 96).float(), b.repeat(2, 1, 1).float()).half())
 
 
-def test_bfloat16_matmul_and_convolution_are_float32_arithmetic_rounded_once():
+def test_bfloat16_matmul_is_float32_arithmetic_rounded_once():
     a, b = _half(64, 96).bfloat16(), _half(96, 32).bfloat16()
     on_npu = (a.to("npu") @ b.to("npu")).cpu()
     assert on_npu.dtype == torch.bfloat16
     assert torch.equal(on_npu, (a.float() @ b.float()).bfloat16())
-    x = _half(2, 3, 8, 8).bfloat16().to("npu").requires_grad_()
-    conv = torch.nn.Conv2d(3, 4, 3, padding=1).bfloat16().to("npu")
-    out = conv(x)
-    out.float().sum().backward()
-    assert out.dtype == x.grad.dtype == conv.weight.grad.dtype == torch.bfloat16
-    reference = torch.nn.functional.conv2d(x.detach().cpu().float(), conv.weight.detach().cpu().float(),
-                                           conv.bias.detach().cpu().float(), padding=1).bfloat16()
-    assert torch.equal(out.detach().cpu(), reference)
 
 
 def test_out_argument_and_mixed_half_dtypes_keep_pytorchs_kernels():
@@ -55,14 +47,15 @@ def test_float16_results_overflow_to_inf_as_on_the_device():
     assert out.dtype == torch.float16 and torch.isinf(out).all()
 
 
-def test_float16_convolution_and_its_backward():
-    x = _half(2, 3, 8, 8).to("npu").requires_grad_()
-    conv = torch.nn.Conv2d(3, 4, 3, padding=1).half().to("npu")
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_convolution_and_its_backward(dtype):
+    x = _half(2, 3, 8, 8).to(dtype).to("npu").requires_grad_()
+    conv = torch.nn.Conv2d(3, 4, 3, padding=1).to(dtype).to("npu")
     out = conv(x)
     out.float().sum().backward()
-    assert out.dtype == x.grad.dtype == conv.weight.grad.dtype == torch.float16
+    assert out.dtype == x.grad.dtype == conv.weight.grad.dtype == dtype
     reference = torch.nn.functional.conv2d(x.detach().cpu().float(), conv.weight.detach().cpu().float(),
-                                           conv.bias.detach().cpu().float(), padding=1).half()
+                                           conv.bias.detach().cpu().float(), padding=1).to(dtype)
     assert torch.equal(out.detach().cpu(), reference)
 
 
