@@ -25,11 +25,18 @@ def test_float16_matmul_is_float32_arithmetic_rounded_once():
     assert torch.equal(batched, torch.bmm(a.view(2, 32, 96).float(), b.repeat(2, 1, 1).float()).half())
 
 
-def test_bfloat16_matmul_is_float32_arithmetic_rounded_once():
+def test_bfloat16_matmul_is_float32_arithmetic_rounded_once(monkeypatch):
+    from ascend_compat.sim import dispatch
+
+    # PyTorch's own bfloat16 GEMM can give the same bits (it accumulates in float32 too), but on a
+    # host without bf16 instructions it is ~85x slower: check the float32 path is the one taken
+    widened, real = [], dispatch._via_float32
+    monkeypatch.setattr(dispatch, "_via_float32", lambda func, *rest: widened.append(func) or real(func, *rest))
     a, b = _half(64, 96).bfloat16(), _half(96, 32).bfloat16()
     on_npu = (a.to("npu") @ b.to("npu")).cpu()
     assert on_npu.dtype == torch.bfloat16
     assert torch.equal(on_npu, (a.float() @ b.float()).bfloat16())
+    assert [str(func) for func in widened] == ["aten.mm.default"]
 
 
 def test_out_argument_and_mixed_half_dtypes_keep_pytorchs_kernels():
