@@ -26,7 +26,7 @@ import threading
 
 import torch
 
-from ascend_compat.sim import costmodel, memory, op_policy, pinned, random, timeline
+from ascend_compat.sim import memory, op_policy, pinned, random, timeline
 from ascend_compat.sim.config import CONFIG
 from ascend_compat.sim.op_policy import _INFO  # operator -> OpInfo, filled by op_policy.info
 from ascend_compat.sim.op_policy import PLAIN as _PLAIN
@@ -239,24 +239,13 @@ def _run_view(func, args, kwargs):
     half of the operators of a training step are views, so they skip the general path."""
     base = args[0]
     out = func(base._cpu, *args[1:], **kwargs)
-    timeline.HOST.now += _METADATA_US  # timeline.record_metadata(), inlined
+    timeline.record_metadata()
     if torch.is_inference_mode_enabled() and not base.is_inference():
         # A view of a normal tensor is a normal tensor, inside inference_mode too: PyTorch gives
         # it its base's version counter, which a wrapper made in inference mode could not hold.
         with torch.inference_mode(False):
             return _view_wrappers(out, base)
-    if type(out) is torch.Tensor:  # the common case (t, view, detach), without _view_wrappers' call
-        wrapper = NPUTensor._make(out, base._index)
-        block = getattr(base, "_memory", None)
-        if block is None:
-            memory.track_view(wrapper, base)
-        else:
-            wrapper._memory = block  # memory.track_view(), inlined
-        return wrapper
     return _view_wrappers(out, base)
-
-
-_METADATA_US = costmodel.HOST_METADATA_US
 
 
 def _view_wrappers(out, base):
@@ -339,13 +328,15 @@ _HALF = (torch.float16, torch.bfloat16)
 def _half_dtype(args, kwargs):
     """float16 or bfloat16 when every floating-point tensor argument has that one dtype (mixed
     dtypes keep PyTorch's own error; ``out=`` keeps PyTorch's own kernel), else None."""
+    if "out" in kwargs:
+        return None
     found = None
     for a in args:
         if isinstance(a, torch.Tensor) and a.is_floating_point():
             if a.dtype not in _HALF or (found is not None and a.dtype != found):
                 return None
             found = a.dtype
-    return None if "out" in kwargs else found
+    return found
 
 
 def _via_float32(func, args, kwargs, dtype):

@@ -126,7 +126,15 @@ def _launch(index: int, name: str, cost_us: float, *, sync: bool, engine, detail
         HOST.now = max(HOST.now, stream.ready)
 
 
-_HOST_LAUNCH_US = costmodel.HOST_LAUNCH_US
+def _launch_one(index: int, cost_us: float) -> None:
+    """One compute kernel, with no profiler listening: :func:`_launch`'s common case, without its
+    options (most operators of every step take this path)."""
+    tl = device(index)
+    _queue(tl, tl.stream(tl.current, index), COMPUTE, cost_us)
+    tl.kernels += 1
+    tl.busy_us += cost_us
+
+
 _LAUNCHES: dict = {}  # overload name -> costmodel.launch_kind() (decided once per operator)
 
 
@@ -147,19 +155,7 @@ def record(info, index: int, args, out, *, to_host: bool = False, from_host: boo
         if info.supported:
             cost = costmodel.estimate(info.name, args, out, _rates())
             if launches == costmodel.ONE_KERNEL and not _PROFILERS:
-                # the common case, once per operator: one compute kernel, _queue() inlined
-                each = cost.device_us
-                tl = _DEVICES.get(index) or device(index)
-                stream = tl.streams.get(tl.current) or tl.stream(tl.current, index)
-                now = HOST.now
-                start = now if now > stream.ready else stream.ready
-                engines = tl.engines
-                if engines[COMPUTE] > start:
-                    start = engines[COMPUTE]
-                engines[COMPUTE] = stream.ready = start + each
-                HOST.now = now + _HOST_LAUNCH_US
-                tl.kernels += 1
-                tl.busy_us += each
+                _launch_one(index, cost.device_us)  # the common case
                 return
             duration, flops, moved, engine, sync = cost.device_us, cost.flops, cost.bytes, COMPUTE, False
             count = costmodel.kernels(info.name, args, CONFIG.soc) if launches == costmodel.SOME_KERNELS else 1
