@@ -86,6 +86,14 @@ def resolve_index(device=None) -> int:
     raise NPUDeviceError(f"Invalid device {device!r}; use an int, 'npu', 'npu:N' or torch.device('npu', N)")
 
 
+def selected_index(device=None) -> int:
+    """The device current inside torch_npu's ``with torch.npu.device(device)``, where streams are
+    made and synchronisation happens: a negative id selects nothing, so the current device stays."""
+    if isinstance(device, int) and device < 0:
+        return DEVICE_STATE.current
+    return resolve_index(device)
+
+
 # ---------------------------------------------------------------------------------------------
 # wrapping
 # ---------------------------------------------------------------------------------------------

@@ -155,8 +155,7 @@ def synchronize(device=None) -> None:
     torch_npu synchronises inside ``with torch.npu.device(device)``, which does nothing for a
     negative id, so ``synchronize(-1)`` waits for the current device.
     """
-    index = _device_id(device)
-    timeline.synchronize(current_device() if index < 0 else dispatch.check_index(index))
+    timeline.synchronize(dispatch.selected_index(_device_id(device)))
 
 
 # -- device information --------------------------------------------------------------------------

@@ -18,10 +18,9 @@ class Stream:
     """An NPU stream: a queue of kernels the device runs in order."""
 
     def __init__(self, device=None, priority: int = 0, **kwargs):
-        # torch_npu makes the stream inside ``with torch.npu.device(device)``, which does nothing
-        # for a negative id: ``Stream(device=-1)`` is a stream on the current device.
-        negative = isinstance(device, int) and device < 0
-        self.device_index = dispatch.resolve_index(None if negative else device)
+        # torch_npu makes the stream inside ``with torch.npu.device(device)``: Stream(device=-1)
+        # is a stream on the current device
+        self.device_index = dispatch.selected_index(device)
         self.priority = priority
         self.stream_id = kwargs.get("stream_id", timeline.new_stream_id())
         timeline.device(self.device_index).stream(self.stream_id, self.device_index)
