@@ -100,8 +100,8 @@ class _PreprocessingInside(torch.nn.Module):
 
     def __init__(self, model: torch.nn.Module):
         super().__init__()
-        self.model, data = model, project("data")
-        self.mean, self.std = float(data.MEAN), float(data.STD)
+        data = project("data")
+        self.model, self.mean, self.std = model, float(data.MEAN), float(data.STD)
 
     def forward(self, pixels):
         return self.model((pixels - self.mean) / self.std)
