@@ -63,39 +63,45 @@ HEAVY = frozenset(MATMUL | COMPOSITE_MATMUL | COMPOSITE_CONVOLUTION | COMPOSITE_
                   | {"convolution", "convolution_backward"})
 
 
-class Cost(NamedTuple):  # a tuple: one is made for every operator, and tuples are made fastest
-    flops: float
-    bytes: float
-    device_us: float
+_TENSOR = torch.Tensor
 
 
 def _nbytes(obj) -> int:
-    """Bytes of every tensor in ``obj`` (a tensor, or a list/tuple holding tensors one level down)."""
-    if isinstance(obj, torch.Tensor):
+    """Bytes of every tensor in ``obj`` (a tensor, or a list/tuple holding tensors one level down).
+
+    The simulator passes the plain CPU tensors inside its NPU tensors, so an exact type test
+    settles most items; ``isinstance`` (slow on what is not a tensor) is the fallback."""
+    kind = type(obj)
+    if kind is _TENSOR:
         return obj.nbytes
+    if kind is not tuple and kind is not list:
+        return obj.nbytes if isinstance(obj, torch.Tensor) else 0
     total = 0
-    if isinstance(obj, (list, tuple)):
-        for o in obj:
-            if o is None or type(o) in _PLAIN:
-                continue
-            if isinstance(o, torch.Tensor):
-                total += o.nbytes
-            elif isinstance(o, (list, tuple)) and o and type(o[0]) not in _PLAIN:
+    for o in obj:
+        kind = type(o)
+        if kind is _TENSOR:
+            total += o.nbytes
+        elif kind is tuple or kind is list:
+            if o and type(o[0]) not in _PLAIN:
                 for t in o:
                     if isinstance(t, torch.Tensor):
                         total += t.nbytes
+        elif o is not None and kind not in _PLAIN and isinstance(o, torch.Tensor):
+            total += o.nbytes
     return total
 
 
 def _first_tensor(obj):
-    if isinstance(obj, torch.Tensor):
+    kind = type(obj)
+    if kind is _TENSOR:
         return obj
-    if isinstance(obj, (list, tuple)):
+    if kind is tuple or kind is list:
         for o in obj:
             t = _first_tensor(o)
             if t is not None:
                 return t
-    return None
+        return None
+    return obj if isinstance(obj, torch.Tensor) else None
 
 
 def flops(name: str, args, out) -> float:
@@ -145,20 +151,21 @@ def rates(spec) -> Rates:
                  spec.fp16_tflops * 1e12 * CUBE_EFFICIENCY, spec.bandwidth_gbps * 1e9 * BANDWIDTH_EFFICIENCY)
 
 
-def estimate(name: str, args, out, rate: Rates) -> Cost:
-    """The device time of one operator on the SoC whose :func:`rates` are ``rate``."""
+def estimate(name: str, args, out, rate: Rates) -> tuple[float, float, float]:
+    """``(flops, bytes, device_us)`` of one operator on the SoC whose :func:`rates` are ``rate``.
+    A plain tuple: one is made for every operator, and a NamedTuple takes ~15 times longer to make."""
     moved = _nbytes(args) + _nbytes(out)
     if name in HEAVY:
         f = flops(name, args, out)
         dtype = getattr(_first_tensor(out), "dtype", None) or getattr(_first_tensor(args), "dtype", torch.float32)
         per_second = rate.cube_half_flops if dtype in HALF else rate.cube_fp32_flops
     else:  # the common case, kept cheap: one operation per output element
-        result = out if isinstance(out, torch.Tensor) else _first_tensor(out)
+        result = out if type(out) is _TENSOR else _first_tensor(out)
         f = float(result.numel()) if result is not None else 0.0
         per_second = rate.vector_flops
     compute_us = f / per_second * 1e6 if per_second else 0.0
     memory_us = moved / rate.bytes * 1e6
-    return Cost(f, moved, DEVICE_LAUNCH_US + (compute_us if compute_us > memory_us else memory_us))
+    return f, moved, DEVICE_LAUNCH_US + (compute_us if compute_us > memory_us else memory_us)
 
 
 def host_copy_us(nbytes: int) -> float:

@@ -137,10 +137,9 @@ def run(func, args, kwargs):
     if info.special:
         return _run_special(info, func, args, kwargs)
     if info.single_view and isinstance(args[0], NPUTensor):
-        return _run_view(func, args, kwargs)
+        return _run_view(info, args, kwargs)
     # 1. the device, and the CPU tensors inside the NPU ones
     index = -1
-    aliases = []  # (cpu tensor, what to return if the op returns it): in-place and out= ops
     mixed_cpu = None
     cpu_args = []
     for a in args:
@@ -151,11 +150,8 @@ def run(func, args, kwargs):
                 index = a._index
             elif a._index != index and not info.cross_device:
                 raise _mixed_device_error(f"npu:{index}", f"npu:{a._index}")
-            inner = a._cpu
-            aliases.append((inner, a))
-            cpu_args.append(inner)
+            cpu_args.append(a._cpu)
         elif isinstance(a, torch.Tensor):
-            aliases.append((a, a))
             if mixed_cpu is None and a.dim() > 0:
                 mixed_cpu = a
             cpu_args.append(a)
@@ -170,13 +166,10 @@ def run(func, args, kwargs):
                         index = x._index
                     elif x._index != index and not info.cross_device:
                         raise _mixed_device_error(f"npu:{index}", f"npu:{x._index}")
-                    aliases.append((x._cpu, x))
                     items.append(x._cpu)
                 else:
-                    if isinstance(x, torch.Tensor):
-                        aliases.append((x, x))
-                        if mixed_cpu is None and x.dim() > 0:
-                            mixed_cpu = x
+                    if isinstance(x, torch.Tensor) and mixed_cpu is None and x.dim() > 0:
+                        mixed_cpu = x
                     items.append(x)
             cpu_args.append(type(a)(items))
         else:
@@ -189,12 +182,9 @@ def run(func, args, kwargs):
                     index = value._index
                 elif value._index != index and not info.cross_device:
                     raise _mixed_device_error(f"npu:{index}", f"npu:{value._index}")
-                aliases.append((value._cpu, value))
                 value = value._cpu
-            elif isinstance(value, torch.Tensor):
-                aliases.append((value, value))
-                if mixed_cpu is None and value.dim() > 0:
-                    mixed_cpu = value
+            elif isinstance(value, torch.Tensor) and mixed_cpu is None and value.dim() > 0:
+                mixed_cpu = value
             cpu_kwargs[key] = value
     else:
         cpu_kwargs = {}
@@ -227,26 +217,41 @@ def run(func, args, kwargs):
     elif info.name in HALF_VIA_FLOAT32 and (half := _half_dtype(cpu_args, cpu_kwargs)) is not None:
         out = _via_float32(func, cpu_args, cpu_kwargs, half)
     else:
-        out = func(*cpu_args, **cpu_kwargs)
+        out = info.call(*cpu_args, **cpu_kwargs)
     timeline.record(info, index, cpu_args, out, to_host=target is None)
     if target is None:
         return out
     if type(out) is torch.Tensor:  # the common case: one fresh (or in-place) tensor
-        for inner, outer in aliases:
-            if inner is out:
-                return outer
+        if info.returns_alias:  # in-place and out= operators give back the caller's own tensor
+            for inner, outer in _aliases(args, kwargs):
+                if inner is out:
+                    return outer
         wrapper = NPUTensor._make(out, target)
         memory.track(wrapper, out, target)
         return wrapper
-    return _wrap_outputs(out, target, aliases)
+    return _wrap_outputs(out, target, _aliases(args, kwargs) if info.returns_alias else ())
 
 
-def _run_view(func, args, kwargs):
+def _aliases(args, kwargs) -> list:
+    """``(CPU tensor, the argument it stands for)`` for every tensor argument: what an operator
+    that returns one of its arguments (in-place, ``out=``) must give back. Only those operators
+    (their schemas say so, ``OpInfo.returns_alias``) pay for this second look at the arguments."""
+    pairs = []
+    for a in (*args, *kwargs.values()):
+        for x in (a if type(a) is list or type(a) is tuple else (a,)):
+            if isinstance(x, NPUTensor):
+                pairs.append((x._cpu, x))
+            elif isinstance(x, torch.Tensor):
+                pairs.append((x, x))
+    return pairs
+
+
+def _run_view(info, args, kwargs):
     """A view (``t``, ``view``, ``detach``, ``split``...) of one NPU tensor: new metadata on the
     host over the same device memory; no kernel, no device check, nothing new to count. About
     half of the operators of a training step are views, so they skip the general path."""
     base = args[0]
-    out = func(base._cpu, *args[1:], **kwargs)
+    out = info.call(base._cpu, *args[1:], **kwargs)
     timeline.record_metadata()
     if torch.is_inference_mode_enabled() and not base.is_inference():
         # A view of a normal tensor is a normal tensor, inside inference_mode too: PyTorch gives
@@ -257,17 +262,11 @@ def _run_view(func, args, kwargs):
 
 
 def _view_wrappers(out, base):
+    # nothing to count: a view shares its base's storage, which carries the device memory (memory.track)
     index = base._index
     if type(out) is torch.Tensor:
-        wrapper = NPUTensor._make(out, index)
-        memory.track_view(wrapper, base)
-        return wrapper
-    views = []  # split, unbind, chunk: a list of views
-    for piece in out:
-        wrapper = NPUTensor._make(piece, index)
-        memory.track_view(wrapper, base)
-        views.append(wrapper)
-    return type(out)(views)
+        return NPUTensor._make(out, index)
+    return type(out)([NPUTensor._make(piece, index) for piece in out])  # split, unbind, chunk
 
 
 def run_unchecked(func, args, kwargs):

@@ -27,7 +27,6 @@ adds and compares integers, and the derived keys are computed when the statistic
 from __future__ import annotations
 
 import math
-import weakref
 
 import torch
 
@@ -234,16 +233,17 @@ def _large_block(mem: DeviceMemory, index: int, size: int) -> tuple[int, Segment
 
 # -- blocks (every tensor: plain integer arithmetic) -------------------------------------------------
 class _Block:
-    """One device allocation, shared by every NPU tensor on its storage (a tensor and its views).
+    """One device allocation: the memory of one storage, shared by every NPU tensor on it.
 
-    Each of those tensors holds the block in ``_memory``; Python frees an object the moment the
+    The block hangs on the host storage that holds the data (:func:`track`), and every NPU tensor on
+    that storage (a tensor and its views) holds the storage. Python frees an object the moment the
     last reference to it goes, so the block is given back exactly when the last tensor on its
-    storage dies. A view costs one attribute: no per-tensor bookkeeping, nothing to run at its
-    death. Creating one accounts the allocation (or raises the out-of-memory error)."""
+    storage dies. A view costs nothing here: it shares its base's storage. Creating a block
+    accounts the allocation (or raises the out-of-memory error)."""
 
-    __slots__ = ("index", "size", "requested", "segment", "ptr", "__weakref__")
+    __slots__ = ("index", "size", "requested", "segment")
 
-    def __init__(self, index: int, nbytes: int, ptr: int = 0):
+    def __init__(self, index: int, nbytes: int):
         mem = _DEVICES.get(index) or device(index)
         size = nbytes + PAD
         size = BLOCK if size <= BLOCK else -(-size // BLOCK) * BLOCK  # block_size(), inlined
@@ -256,7 +256,7 @@ class _Block:
             pool = mem.large
             size, segment = _large_block(mem, index, size)
         # set only now: if the request raised, __del__ finds no index and accounts nothing
-        self.index, self.size, self.requested, self.segment, self.ptr = index, size, nbytes, segment, ptr
+        self.index, self.size, self.requested, self.segment = index, size, nbytes, segment
         # locals spare an attribute load per peak check (this runs for every new tensor)
         pool.allocated = value = pool.allocated + size
         if value > pool.peak_allocated:
@@ -295,10 +295,6 @@ class _Block:
             mem.allocated -= size
             mem.blocks -= 1
             mem.requested -= requested
-            if self.ptr:
-                ref = _STORAGES.get(self.ptr)
-                if ref is not None and ref() in (None, self):
-                    del _STORAGES[self.ptr]
         except (NameError, TypeError, AttributeError, KeyError):  # never allocated; or interpreter exit
             pass
 
@@ -309,39 +305,22 @@ def allocate(index: int, nbytes: int) -> _Block:
     return _Block(index, nbytes)
 
 
-# storage data_ptr -> weak reference to its _Block (weak: the tensors own the block, not this table)
-_STORAGES: dict[int, weakref.ref] = {}
-
-
 def track(wrapper, cpu: torch.Tensor, index: int) -> None:
-    """Count the storage behind a new NPU tensor (once per storage; views share it) until the
-    last tensor on it dies or is re-pointed (:func:`untrack`)."""
+    """Count the storage behind a new NPU tensor, once per storage, until it is freed.
+
+    PyTorch keeps one Python object per storage for as long as the storage lives, so the block is
+    an attribute of that object: it goes when the storage goes, which is when the last tensor on
+    it (the new one, its views, any later tensor on the same memory) has died."""
     storage = cpu.untyped_storage()
-    nbytes = storage.nbytes()
-    if nbytes == 0:
-        return
-    ptr = storage.data_ptr()
-    ref = _STORAGES.get(ptr)
-    block = ref() if ref is not None else None
-    if block is None or block.index != index:
-        block = _Block(index, nbytes, ptr)
-        _STORAGES[ptr] = weakref.ref(block)
-    wrapper._memory = block
-
-
-def track_view(wrapper, base) -> None:
-    """Count ``wrapper``, a view of NPU tensor ``base``, as one more user of ``base``'s storage
-    (what :func:`track` finds out, known here without asking the storage)."""
-    block = getattr(base, "_memory", None)
-    if block is None:  # base is not counted (an empty storage): ask the storage
-        track(wrapper, wrapper._cpu, wrapper._index)
-    else:
-        wrapper._memory = block
-
-
-def untrack(wrapper) -> None:
-    """``wrapper`` no longer uses its storage (``tensor.data = other`` re-points it)."""
-    wrapper.__dict__.pop("_memory", None)
+    block = getattr(storage, "_npu_block", None)
+    if block is None:
+        nbytes = storage.nbytes()
+        if nbytes:
+            storage._npu_block = _Block(index, nbytes)
+    elif block.index != index:
+        # The same host memory on a second simulated device (it never is, on hardware): the tensor
+        # holds a block of its own on that device.
+        wrapper._npu_block = _Block(index, storage.nbytes())
 
 
 def check_fits(index: int, nbytes: int) -> None:

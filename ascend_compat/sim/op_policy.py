@@ -97,6 +97,8 @@ class OpInfo:
     special: bool          # not computed like the others (no_op, collective, a shallow-copy query)
     checked: bool          # check() has something to look at (float64 kernels, missing operators)
     single_view: bool      # a view of its one tensor argument (t, view, detach, split): metadata only
+    returns_alias: bool    # may return one of its arguments (in-place, out=, views): see dispatch.run
+    call: object           # what computes it: the C++ entry point behind ``op`` (one Python frame less)
 
 
 _INFO: dict = {}
@@ -147,6 +149,10 @@ def info(func) -> OpInfo:
             special=name in NO_OP or namespace == "c10d" or name == "_has_compatible_shallow_copy_type",
             checked=name in FLOAT64_UNSUPPORTED or not supported,
             single_view=_is_true_view(func, name, namespace) and _one_tensor_first(schema),
+            returns_alias=namespace != "aten" or any(r.alias_info is not None for r in schema.returns),
+            # OpOverload.__call__ only adds a Python frame in front of ._op, except for operators with a
+            # Python dispatcher object of their own
+            call=func._op if getattr(func, "_pyobj_dispatcher", None) is None else func,
         )
     return found
 

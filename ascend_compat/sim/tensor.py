@@ -23,6 +23,7 @@ from ascend_compat.sim import backward_errors, dispatch, memory
 BACKEND = "npu"
 _CXX_DEVICE = torch.device(BACKEND, 0)
 _make_wrapper_subclass = torch.Tensor._make_wrapper_subclass
+_STRIDED = torch.strided
 
 
 class NPUTensor(torch.Tensor):
@@ -44,7 +45,7 @@ class NPUTensor(torch.Tensor):
         __new__/__init__ calls: the simulator makes one per operator result)."""
         # Only the arguments that differ from the defaults: PyTorch parses each one, per result.
         offset = cpu.storage_offset()
-        if offset or cpu.layout is not torch.strided:
+        if offset or cpu.layout is not _STRIDED:
             self = _make_wrapper_subclass(cls, cpu.size(), strides=cpu.stride(), storage_offset=offset,
                                           dtype=cpu.dtype, layout=cpu.layout, device=_CXX_DEVICE)
         else:
@@ -65,7 +66,8 @@ class NPUTensor(torch.Tensor):
             raise RuntimeError(f"data set to a tensor on {value.device} that is not on {self.device}; "
                                "move it first with .to(device)")
         torch._C.TensorBase.data.__set__(self, value)
-        memory.untrack(self)
+        # the device memory goes with the storage: the old one is freed if nothing else holds it
+        self.__dict__.pop("_npu_block", None)
         self._cpu, self._index = value._cpu, value._index
         memory.track(self, value._cpu, value._index)
 

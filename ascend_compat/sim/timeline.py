@@ -126,15 +126,6 @@ def _launch(index: int, name: str, cost_us: float, *, sync: bool, engine, detail
         HOST.now = max(HOST.now, stream.ready)
 
 
-def _launch_one(index: int, cost_us: float) -> None:
-    """One compute kernel, with no profiler listening: :func:`_launch`'s common case, without its
-    options (most operators of every step take this path)."""
-    tl = device(index)
-    _queue(tl, tl.stream(tl.current, index), COMPUTE, cost_us)
-    tl.kernels += 1
-    tl.busy_us += cost_us
-
-
 _LAUNCHES: dict = {}  # overload name -> costmodel.launch_kind() (decided once per operator)
 
 
@@ -153,11 +144,15 @@ def record(info, index: int, args, out, *, to_host: bool = False, from_host: boo
             record_metadata()
             return
         if info.supported:
-            cost = costmodel.estimate(info.name, args, out, _rates())
+            flops, moved, duration = costmodel.estimate(info.name, args, out, _rates())
             if launches == costmodel.ONE_KERNEL and not _PROFILERS:
-                _launch_one(index, cost.device_us)  # the common case
+                # the common case (most operators of every step): one compute kernel, nobody listening
+                tl = _DEVICES.get(index) or device(index)
+                _queue(tl, tl.stream(tl.current, index), COMPUTE, duration)
+                tl.kernels += 1
+                tl.busy_us += duration
                 return
-            duration, flops, moved, engine, sync = cost.device_us, cost.flops, cost.bytes, COMPUTE, False
+            engine, sync = COMPUTE, False
             count = costmodel.kernels(info.name, args, CONFIG.soc) if launches == costmodel.SOME_KERNELS else 1
             if count > 1:
                 duration += (count - 1) * costmodel.DEVICE_LAUNCH_US
