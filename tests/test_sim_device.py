@@ -428,3 +428,35 @@ def test_device_properties_have_torch_npus_fields(sim):
     assert len(props.uuid.bytes) == 16 and len(str(props.uuid)) == 36
     assert str(props.uuid) != str(torch.npu.get_device_properties(1).uuid)
     assert f"uuid={props.uuid}" in repr(props)
+
+
+def test_module_moves_with_swapped_parameters(sim):
+    """With torch.__future__.set_swap_module_params_on_conversion(True), Module.to() swaps each
+    CPU Parameter with its NPU copy in place (torch.utils.swap_tensors): the objects stay the same."""
+    previous = torch.__future__.get_swap_module_params_on_conversion()
+    torch.__future__.set_swap_module_params_on_conversion(True)
+    try:
+        model = torch.nn.Linear(2, 2)
+        weight = model.weight
+        model.to("npu")
+        assert model.weight is weight and weight.device.type == "npu"
+        model(torch.ones(1, 2, device="npu")).sum().backward()
+        assert weight.grad.device.type == "npu"
+    finally:
+        torch.__future__.set_swap_module_params_on_conversion(previous)
+
+
+def test_a_result_sharing_its_inputs_storage_is_counted_once(sim):
+    """``_unsafe_view`` (what matmul reshapes with) returns a new tensor on its input's storage
+    without being a view in its schema: the device memory is the storage's, counted once."""
+    x = torch.ones(256, 1024, device="npu")
+    gc.collect()
+    held = torch.npu.memory_allocated()
+    y = torch.ops.aten._unsafe_view(x, (1024, 256))
+    assert torch.npu.memory_allocated() == held
+    del x
+    gc.collect()
+    assert torch.npu.memory_allocated() == held, "y still holds the storage"
+    del y
+    gc.collect()
+    assert torch.npu.memory_allocated() == held - ((1 << 20) + 512)
