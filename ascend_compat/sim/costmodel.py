@@ -64,6 +64,7 @@ HEAVY = frozenset(MATMUL | COMPOSITE_MATMUL | COMPOSITE_CONVOLUTION | COMPOSITE_
 
 
 _TENSOR = torch.Tensor
+_MATRICES_FIRST = frozenset({"mm", "bmm", "mv", "dot", "vdot"})  # the others have a bias/input first
 
 
 def _nbytes(obj) -> int:
@@ -107,10 +108,11 @@ def _first_tensor(obj):
 def flops(name: str, args, out) -> float:
     """Floating-point operations of one call (multiply-add = 2)."""
     if name in MATMUL:
-        a, b = (args[0], args[1]) if name in ("mm", "bmm", "mv", "dot", "vdot") else (args[1], args[2])
+        a, b = (args[0], args[1]) if name in _MATRICES_FIRST else (args[1], args[2])
         if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor):
-            k = a.shape[-1] if a.dim() else 1
-            result = _first_tensor(out)
+            shape = a.shape
+            k = shape[-1] if shape else 1  # the reduced dimension
+            result = out if type(out) is _TENSOR else _first_tensor(out)
             return 2.0 * (result.numel() if result is not None else 1) * k
     if name in COMPOSITE_MATMUL and isinstance(args[0], torch.Tensor):
         result = _first_tensor(out)  # linear(x, W) and matmul(a, b) both reduce over x's last dim
@@ -157,15 +159,22 @@ def estimate(name: str, args, out, rate: Rates) -> tuple[float, float, float]:
     moved = _nbytes(args) + _nbytes(out)
     if name in HEAVY:
         f = flops(name, args, out)
-        dtype = getattr(_first_tensor(out), "dtype", None) or getattr(_first_tensor(args), "dtype", torch.float32)
+        result = out if type(out) is _TENSOR else _first_tensor(out)
+        dtype = result.dtype if result is not None else getattr(_first_tensor(args), "dtype", torch.float32)
         per_second = rate.cube_half_flops if dtype in HALF else rate.cube_fp32_flops
     else:  # the common case, kept cheap: one operation per output element
         result = out if type(out) is _TENSOR else _first_tensor(out)
         f = float(result.numel()) if result is not None else 0.0
         per_second = rate.vector_flops
-    compute_us = f / per_second * 1e6 if per_second else 0.0
+    return f, moved, device_us(f, moved, per_second, rate)
+
+
+def device_us(flops: float, moved: int, per_second: float, rate: Rates) -> float:
+    """The roofline: launch, then the longer of computing ``flops`` at ``per_second`` and moving
+    ``moved`` bytes through device memory."""
+    compute_us = flops / per_second * 1e6 if per_second else 0.0
     memory_us = moved / rate.bytes * 1e6
-    return f, moved, DEVICE_LAUNCH_US + (compute_us if compute_us > memory_us else memory_us)
+    return DEVICE_LAUNCH_US + (compute_us if compute_us > memory_us else memory_us)
 
 
 def host_copy_us(nbytes: int) -> float:
@@ -202,11 +211,15 @@ def kernels(name: str, args, soc_name: str) -> int:
     """How many device kernels one call of operator ``name`` launches (see module docstring)."""
     if name.startswith("_foreach_"):
         lists = [a for a in args if isinstance(a, (list, tuple)) and a and isinstance(a[0], torch.Tensor)]
-        count = len(lists[0]) if lists else 1
-        if not soc_name.startswith(FOREACH_SOC_PREFIXES):
-            return max(1, count)  # op-plugin's slow path: one kernel per tensor
-        per_kernel = FOREACH_TENSORS_PER_KERNEL // (len(lists) + (0 if name.endswith("_") else 1))
-        return max(1, -(-count // max(1, per_kernel)))
+        return foreach_kernels(name, len(lists[0]) if lists else 1, len(lists), soc_name)
     if name in ("_fused_adamw_", "_fused_adamw"):
         return max(1, 2 * len(args[0]))
     return 1
+
+
+def foreach_kernels(name: str, count: int, lists: int, soc_name: str) -> int:
+    """Kernels of a ``_foreach_*`` call over ``lists`` tensor lists of ``count`` tensors each."""
+    if not soc_name.startswith(FOREACH_SOC_PREFIXES):
+        return max(1, count)  # op-plugin's slow path: one kernel per tensor
+    per_kernel = FOREACH_TENSORS_PER_KERNEL // (lists + (0 if name.endswith("_") else 1))
+    return max(1, -(-count // max(1, per_kernel)))

@@ -26,7 +26,7 @@ import threading
 
 import torch
 
-from ascend_compat.sim import memory, op_policy, pinned, random, timeline
+from ascend_compat.sim import costmodel, memory, op_policy, pinned, random, timeline
 from ascend_compat.sim.config import CONFIG
 from ascend_compat.sim.op_policy import _INFO  # operator -> OpInfo, filled by op_policy.info
 from ascend_compat.sim.op_policy import PLAIN as _PLAIN
@@ -131,13 +131,137 @@ def run(func, args, kwargs):
     once and cached."""
     if not THREAD_STATE.threads_set:
         _adopt_thread_settings()
-    info = _INFO.get(func)
+    info = _INFO.get(id(func))
     if info is None:
         info = op_policy.info(func)
-    if info.special:
-        return _run_special(info, func, args, kwargs)
-    if info.single_view and isinstance(args[0], NPUTensor):
+    if info.plain and not kwargs:
+        out = _run_plain(info, args)
+        if out is not _NOT_PLAIN:
+            return out
+    elif info.single_view and isinstance(args[0], NPUTensor):
         return _run_view(info, args, kwargs)
+    elif info.foreach and (not kwargs or tuple(kwargs) == ("alpha",)):
+        out = _run_foreach(info, args, kwargs)
+        if out is not _NOT_PLAIN:
+            return out
+    elif info.special:
+        return _run_special(info, func, args, kwargs)
+    return _run_general(info, func, args, kwargs)
+
+
+_NOT_PLAIN = object()
+# Arguments the fast path passes on as they are (a device= or generator= goes the general way).
+_PLAIN_ARGS = _PLAIN | {str, torch.dtype, torch.memory_format, torch.layout}
+_TENSOR = torch.Tensor
+_FLOAT32 = torch.float32
+
+
+def _run_plain(info, args):
+    """The fast path (about half the operators of a training step): a one-kernel operator whose
+    arguments are NPU tensors and numbers only, all float32 if dtypes matter to it. The device is
+    the only thing to decide. Any other call returns ``_NOT_PLAIN`` before doing anything, and
+    :func:`_run_general` takes it."""
+    index = -1
+    cpu_args = []
+    moved = 0  # bytes the kernel reads: the cost model's memory traffic
+    for a in args:
+        if type(a) is NPUTensor:
+            if a._index != index:
+                if index != -1:
+                    raise _mixed_device_error(f"npu:{index}", f"npu:{a._index}")
+                index = a._index
+            cpu = a._cpu
+            moved += cpu.nbytes
+            cpu_args.append(cpu)
+        elif a is None or type(a) in _PLAIN_ARGS:
+            cpu_args.append(a)
+        elif (type(a) is list or type(a) is tuple) and (not a or type(a[0]) in _PLAIN):
+            cpu_args.append(a)  # sizes, dims, padding
+        else:
+            return _NOT_PLAIN  # tensor lists, host tensors, subclasses: the general path decides
+    if info.dtype_rules:
+        for a in cpu_args:
+            if type(a) is _TENSOR and a.dtype is not _FLOAT32:
+                return _NOT_PLAIN
+    out = info.call(*cpu_args)
+    if type(out) is not _TENSOR or timeline.PROFILERS:  # several results, or a profiler to tell
+        timeline.record(info, index, cpu_args, out)
+        return _wrap_outputs(out, index, _aliases(args, {}) if info.returns_alias else ())
+    # costmodel.estimate(), for one result: one operation per output element unless a formula counts
+    rate = timeline.rates()
+    if info.heavy:
+        if info.dtype_rules:  # float32 inputs (checked above): the cube unit at its float32 rate
+            duration = costmodel.device_us(costmodel.flops(info.name, cpu_args, out), moved + out.nbytes,
+                                           rate.cube_fp32_flops, rate)
+        else:
+            duration = costmodel.estimate(info.name, cpu_args, out, rate)[2]
+    else:
+        duration = costmodel.device_us(out.numel(), moved + out.nbytes, rate.vector_flops, rate)
+    timeline.kernel(index, duration)
+    if info.returns_alias:  # an in-place operator gives back the caller's own tensor
+        for inner, outer in _aliases(args, {}):
+            if inner is out:
+                return outer
+    wrapper = NPUTensor._make(out, index)
+    memory.track(wrapper, out, index)
+    return wrapper
+
+
+def _run_foreach(info, args, kwargs):
+    """``_foreach_*`` (the optimizers' default): lists of NPU tensors and numbers, float32 — or
+    ``_NOT_PLAIN`` before anything is done, for :func:`_run_general`."""
+    index = -1
+    cpu_args = []
+    moved = 0
+    lists = 0
+    count = 1
+    for a in args:
+        if type(a) is list or type(a) is tuple:
+            if a and type(a[0]) is NPUTensor:
+                items = []
+                for x in a:
+                    if type(x) is not NPUTensor:
+                        return _NOT_PLAIN
+                    if x._index != index:
+                        if index != -1:
+                            raise _mixed_device_error(f"npu:{index}", f"npu:{x._index}")
+                        index = x._index
+                    cpu = x._cpu
+                    if cpu.dtype is not _FLOAT32:
+                        return _NOT_PLAIN
+                    moved += cpu.nbytes
+                    items.append(cpu)
+                cpu_args.append(items)
+                lists += 1
+                count = len(items)
+            elif a and type(a[0]) not in _PLAIN:
+                return _NOT_PLAIN  # scalar tensors, host tensors
+            else:
+                cpu_args.append(a)
+        elif a is None or type(a) in _PLAIN:
+            cpu_args.append(a)
+        else:
+            return _NOT_PLAIN
+    if index == -1 or timeline.PROFILERS:
+        return _NOT_PLAIN
+    out = info.call(*cpu_args, **kwargs)
+    # costmodel.estimate(): one operation per element of the first result (none when in place)
+    flops = 0
+    if out:
+        for piece in out:
+            moved += piece.nbytes
+        flops = out[0].numel()
+    rate = timeline.rates()
+    timeline.kernels(index, info.overload, costmodel.device_us(flops, moved, rate.vector_flops, rate),
+                     costmodel.foreach_kernels(info.name, count, lists, CONFIG.soc))
+    if out is None:
+        return None
+    return type(out)([wrap(piece, index) for piece in out])
+
+
+def _run_general(info, func, args, kwargs):
+    """Every other call: lists of tensors, keyword arguments, host tensors, random operators,
+    16-bit or float64 inputs to operators with dtype rules, CPU fallbacks, copies."""
     # 1. the device, and the CPU tensors inside the NPU ones
     index = -1
     mixed_cpu = None
@@ -214,7 +338,7 @@ def run(func, args, kwargs):
         op_policy.check(info, cpu_args, cpu_kwargs, index)
     if info.name in random.DRAWS_FROM_DEFAULT_GENERATOR:
         out = random.call_with_device_generator(index, func, cpu_args, cpu_kwargs)
-    elif info.name in HALF_VIA_FLOAT32 and (half := _half_dtype(cpu_args, cpu_kwargs)) is not None:
+    elif info.half_via_float32 and (half := _half_dtype(cpu_args, cpu_kwargs)) is not None:
         out = _via_float32(func, cpu_args, cpu_kwargs, half)
     else:
         out = info.call(*cpu_args, **cpu_kwargs)
@@ -265,8 +389,8 @@ def _view_wrappers(out, base):
     # nothing to count: a view shares its base's storage, which carries the device memory (memory.track)
     index = base._index
     if type(out) is torch.Tensor:
-        return NPUTensor._make(out, index)
-    return type(out)([NPUTensor._make(piece, index) for piece in out])  # split, unbind, chunk
+        return NPUTensor._make_view(out, index)
+    return type(out)([NPUTensor._make_view(piece, index) for piece in out])  # split, unbind, chunk
 
 
 def run_unchecked(func, args, kwargs):
@@ -323,12 +447,6 @@ def _run_special(info, func, args, kwargs):
         return func(*args, **kwargs)
 
 
-# Matrix and convolution operators in float16 and bfloat16: the NPU's cube unit multiplies 16-bit
-# inputs and accumulates in float32, then rounds the result to 16 bits. Host CPUs without 16-bit
-# matrix instructions (AVX2-only x86, for one) run PyTorch's 16-bit GEMMs 10-100x slower than
-# float32, so the simulator computes what the cube computes: float32 arithmetic on the 16-bit
-# values, one rounding at the end. The same numbers on every host, fast or not.
-HALF_VIA_FLOAT32 = frozenset({"mm", "addmm", "bmm", "baddbmm", "convolution", "convolution_backward"})
 _HALF = (torch.float16, torch.bfloat16)
 
 
@@ -396,7 +514,7 @@ def _factory_index(device) -> int:
 
 def run_factory(func, args, kwargs):
     """Run a factory function (no NPU tensor inputs) that asked for an ``npu`` device."""
-    info = _INFO.get(func)
+    info = _INFO.get(id(func))
     if info is None:
         info = op_policy.info(func)
     kwargs = dict(kwargs)

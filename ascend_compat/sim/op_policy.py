@@ -65,6 +65,13 @@ MATRIX_OPS = frozenset({"mm", "addmm", "bmm", "baddbmm", "addbmm", "mv", "matmul
 MATRIX_INTEGERS = {"dot": frozenset({torch.int8, torch.int32, torch.uint8}),
                    "vdot": frozenset({torch.int8, torch.int32, torch.uint8})}
 
+# Matrix and convolution operators in float16 and bfloat16: the NPU's cube unit multiplies 16-bit
+# inputs and accumulates in float32, then rounds the result to 16 bits. Host CPUs without 16-bit
+# matrix instructions (AVX2-only x86, for one) run PyTorch's 16-bit GEMMs 10-100x slower than
+# float32, so the simulator computes what the cube computes: float32 arithmetic on the 16-bit
+# values, one rounding at the end (dispatch._via_float32). The same numbers on every host.
+HALF_VIA_FLOAT32 = frozenset({"mm", "addmm", "bmm", "baddbmm", "convolution", "convolution_backward"})
+
 # What the non-tensor arguments of aten operators mostly are; aten lists are homogeneous, so an
 # int[]/float[] argument is recognised by its first item and passed on without a look inside.
 PLAIN = frozenset({int, float, bool})
@@ -99,8 +106,17 @@ class OpInfo:
     single_view: bool      # a view of its one tensor argument (t, view, detach, split): metadata only
     returns_alias: bool    # may return one of its arguments (in-place, out=, views): see dispatch.run
     call: object           # what computes it: the C++ entry point behind ``op`` (one Python frame less)
+    launches: int          # costmodel.launch_kind(): no kernel (views, allocations), one, or some
+    plain: bool            # one kernel, computed as it is: nothing to decide per call but the device
+                           # and the dtypes (dispatch.run's fast path)
+    dtype_rules: bool      # has float64/integer/16-bit rules: plain only when its inputs are float32
+    half_via_float32: bool  # in HALF_VIA_FLOAT32
+    foreach: bool          # a supported _foreach_* operator on tensor lists (dispatch._run_foreach)
+    heavy: bool            # costmodel.HEAVY: FLOPs counted by formula (matmul, convolution)
 
 
+# id(OpOverload) -> OpInfo. Keyed by id: OpOverload's __hash__ is Python code, and operator
+# overloads live as long as the process (each OpInfo also holds its operator).
 _INFO: dict = {}
 _FALLBACK_COUNTS: Counter = Counter()
 _WARNED: set = set()
@@ -122,8 +138,10 @@ def _decomposed_by_pytorch(name: str, overload: str) -> bool:
 
 
 def info(func) -> OpInfo:
-    found = _INFO.get(func)
+    found = _INFO.get(id(func))
     if found is None:
+        from ascend_compat.sim import costmodel, random
+
         name = func._overloadpacket.__name__
         schema = func._schema
         overload = schema.name + (f".{schema.overload_name}" if schema.overload_name else "")
@@ -135,24 +153,38 @@ def info(func) -> OpInfo:
             or _npu_implements(name, overload)
             or _decomposed_by_pytorch(schema.name, schema.overload_name)
         )
-        found = _INFO[func] = OpInfo(
+        special = name in NO_OP or namespace == "c10d" or name == "_has_compatible_shallow_copy_type"
+        single_view = _is_true_view(func, name, namespace) and _one_tensor_first(schema)
+        takes_generator = any(a.name == "generator" for a in schema.arguments)
+        cross_device = name in CROSS_DEVICE_OPS
+        launches = costmodel.launch_kind(func)
+        found = _INFO[id(func)] = OpInfo(
             op=func,
             name=name,
             overload=overload,
             supported=supported,
-            cross_device=name in CROSS_DEVICE_OPS,
+            cross_device=cross_device,
             float64_sensitive=name in FLOAT64_UNSUPPORTED,
             host_to_device=name in ("_to_copy", "copy_", "_copy_from", "lift_fresh", "lift"),
-            takes_generator=any(a.name == "generator" for a in schema.arguments),
+            takes_generator=takes_generator,
             collective=namespace == "c10d",
             no_op=name in NO_OP,
-            special=name in NO_OP or namespace == "c10d" or name == "_has_compatible_shallow_copy_type",
+            special=special,
             checked=name in FLOAT64_UNSUPPORTED or not supported,
-            single_view=_is_true_view(func, name, namespace) and _one_tensor_first(schema),
+            single_view=single_view,
             returns_alias=namespace != "aten" or any(r.alias_info is not None for r in schema.returns),
             # OpOverload.__call__ only adds a Python frame in front of ._op, except for operators with a
             # Python dispatcher object of their own
             call=func._op if getattr(func, "_pyobj_dispatcher", None) is None else func,
+            launches=launches,
+            plain=(namespace == "aten" and supported and launches == costmodel.ONE_KERNEL and not special
+                   and not single_view and not takes_generator and not cross_device
+                   and name not in random.DRAWS_FROM_DEFAULT_GENERATOR),
+            dtype_rules=name in FLOAT64_UNSUPPORTED or name in MATRIX_OPS or name in HALF_VIA_FLOAT32,
+            half_via_float32=name in HALF_VIA_FLOAT32,
+            foreach=(namespace == "aten" and supported and name.startswith("_foreach_") and not cross_device
+                     and name not in FLOAT64_UNSUPPORTED and not takes_generator),
+            heavy=name in costmodel.HEAVY,
         )
     return found
 

@@ -169,11 +169,11 @@ class profile:
             self.memory_samples.append((timeline.HOST.now, device, memory.device(device).allocated))
 
     def start(self) -> None:
-        timeline._PROFILERS.append(self)
+        timeline.PROFILERS.append(self)
 
     def stop(self) -> None:
-        if self in timeline._PROFILERS:
-            timeline._PROFILERS.remove(self)
+        if self in timeline.PROFILERS:
+            timeline.PROFILERS.remove(self)
         if self.on_trace_ready is not None and self._action in _RECORDING:
             self.on_trace_ready(self)
         self._action = ProfilerAction.NONE

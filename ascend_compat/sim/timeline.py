@@ -66,7 +66,7 @@ class DeviceTimeline:
 
 _DEVICES: dict[int, DeviceTimeline] = {}
 _stream_ids = itertools.count(1)
-_PROFILERS: list = []   # active profilers receive every kernel (see profiler.py)
+PROFILERS: list = []   # active profilers receive every kernel (see profiler.py)
 
 
 def device(index: int) -> DeviceTimeline:
@@ -88,7 +88,8 @@ def current_stream(index: int) -> StreamState:
 _RATES_CACHE: list = [None, None]  # [SoC name, its costmodel.Rates]: once per SoC, not per operator
 
 
-def _rates() -> costmodel.Rates:
+def rates() -> costmodel.Rates:
+    """The current SoC's :func:`costmodel.rates`."""
     if _RATES_CACHE[0] != CONFIG.soc:
         from ascend_compat import soc
 
@@ -117,7 +118,7 @@ def _launch(index: int, name: str, cost_us: float, *, sync: bool, engine, detail
     each = cost_us / count
     for _ in range(count):
         start = _queue(tl, stream, engine, each)
-        for profiler in _PROFILERS:
+        for profiler in PROFILERS:
             profiler.add_kernel(name, index, stream.stream_id, start, start + each, detail)
     tl.kernels += count
     if engine is not None:  # a CPU fallback keeps the stream waiting, but the NPU's engines idle
@@ -126,7 +127,27 @@ def _launch(index: int, name: str, cost_us: float, *, sync: bool, engine, detail
         HOST.now = max(HOST.now, stream.ready)
 
 
-_LAUNCHES: dict = {}  # overload name -> costmodel.launch_kind() (decided once per operator)
+def kernel(index: int, duration: float) -> None:
+    """One compute kernel of ``duration`` us on ``npu:index``'s current stream, with no profiler
+    listening: what almost every operator of a training step is. :func:`_queue`, written out: this
+    runs once per operator (:func:`record` is the general case)."""
+    tl = _DEVICES.get(index) or device(index)
+    stream = tl.streams.get(tl.current) or tl.stream(tl.current, index)
+    now = HOST.now
+    start = stream.ready if stream.ready > now else now
+    engines = tl.engines
+    if engines[COMPUTE] > start:
+        start = engines[COMPUTE]
+    engines[COMPUTE] = stream.ready = start + duration
+    HOST.now = now + costmodel.HOST_LAUNCH_US
+    tl.kernels += 1
+    tl.busy_us += duration
+
+
+def kernels(index: int, name: str, duration: float, count: int) -> None:
+    """``count`` compute kernels taking ``duration`` us in all (a ``_foreach_*`` call)."""
+    _launch(index, name, duration + (count - 1) * costmodel.DEVICE_LAUNCH_US, sync=False, engine=COMPUTE,
+            count=count)
 
 
 def record(info, index: int, args, out, *, to_host: bool = False, from_host: bool = False,
@@ -137,20 +158,14 @@ def record(info, index: int, args, out, *, to_host: bool = False, from_host: boo
         engine, flops, moved, count = (D2H if to_host else H2D), 0.0, duration, 1
         sync = to_host or blocking
     else:
-        launches = _LAUNCHES.get(info.overload)
-        if launches is None:
-            launches = _LAUNCHES[info.overload] = costmodel.launch_kind(info.op)
+        launches = info.launches
         if launches == costmodel.NO_KERNEL:
             record_metadata()
             return
         if info.supported:
-            flops, moved, duration = costmodel.estimate(info.name, args, out, _rates())
-            if launches == costmodel.ONE_KERNEL and not _PROFILERS:
-                # the common case (most operators of every step): one compute kernel, nobody listening
-                tl = _DEVICES.get(index) or device(index)
-                _queue(tl, tl.stream(tl.current, index), COMPUTE, duration)
-                tl.kernels += 1
-                tl.busy_us += duration
+            flops, moved, duration = costmodel.estimate(info.name, args, out, rates())
+            if launches == costmodel.ONE_KERNEL and not PROFILERS:
+                kernel(index, duration)
                 return
             engine, sync = COMPUTE, False
             count = costmodel.kernels(info.name, args, CONFIG.soc) if launches == costmodel.SOME_KERNELS else 1
@@ -161,7 +176,7 @@ def record(info, index: int, args, out, *, to_host: bool = False, from_host: boo
             duration = costmodel.fallback_us(info.name, args, out)
             flops, moved, engine, sync, count = costmodel.flops(info.name, args, out), 0.0, None, True, 1
     detail = None
-    if _PROFILERS:
+    if PROFILERS:
         if to_host or from_host:
             moved = costmodel._nbytes(out if to_host else args)
         kind = engine if engine is not None else FALLBACK
@@ -178,14 +193,14 @@ def record_metadata() -> None:
 def record_copy(src: int, dst: int, nbytes: int) -> None:
     """A device-to-device copy (``x.to("npu:1")``): the destination's stream waits for it."""
     duration = costmodel.host_copy_us(nbytes)
-    detail = {"op": "npu_to_npu_copy", "bytes": nbytes, "kind": "d2d"} if _PROFILERS else None
+    detail = {"op": "npu_to_npu_copy", "bytes": nbytes, "kind": "d2d"} if PROFILERS else None
     _launch(src, f"npu_to_npu_copy (npu:{src} -> npu:{dst})", duration, sync=False, engine=D2H, detail=detail)
     current_stream(dst).ready = max(current_stream(dst).ready, current_stream(src).ready)
 
 
 def mark(message: str, index: int, start: float, end: float) -> None:
     """A user marker or range (torch.npu.mstx) on the host timeline, for active profilers."""
-    for profiler in _PROFILERS:
+    for profiler in PROFILERS:
         profiler.add_kernel(f"mstx: {message}", index, -1, start, max(end, start + 0.001), {"kind": "marker"})
 
 
