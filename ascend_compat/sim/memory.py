@@ -238,71 +238,69 @@ class _Block:
     The block hangs on the host storage that holds the data (:func:`track`), and every NPU tensor on
     that storage (a tensor and its views) holds the storage. Python frees an object the moment the
     last reference to it goes, so the block is given back exactly when the last tensor on its
-    storage dies. A view costs nothing here: it shares its base's storage. Creating a block
-    accounts the allocation (or raises the out-of-memory error)."""
+    storage dies. A view costs nothing here: it shares its base's storage. :func:`allocate` makes
+    one (or raises the out-of-memory error)."""
 
-    __slots__ = ("index", "size", "requested", "segment")
-
-    def __init__(self, index: int, nbytes: int):
-        mem = _DEVICES.get(index) or device(index)
-        size = nbytes + PAD
-        size = BLOCK if size <= BLOCK else -(-size // BLOCK) * BLOCK  # block_size(), inlined
-        if size <= SMALL_REQUEST:
-            pool = mem.small
-            if pool.reserved - pool.allocated < size:
-                _reserve(mem, index, pool, SMALL_SEGMENT, size)
-            segment = None
-        else:
-            pool = mem.large
-            size, segment = _large_block(mem, index, size)
-        # set only now: if the request raised, __del__ finds no index and accounts nothing
-        self.index, self.size, self.requested, self.segment = index, size, nbytes, segment
-        # locals spare an attribute load per peak check (this runs for every new tensor)
-        pool.allocated = value = pool.allocated + size
-        if value > pool.peak_allocated:
-            pool.peak_allocated = value
-        pool.blocks = value = pool.blocks + 1
-        if value > pool.peak_blocks:
-            pool.peak_blocks = value
-        pool.requested = value = pool.requested + nbytes
-        if value > pool.peak_requested:
-            pool.peak_requested = value
-        pool.allocated_total += size
-        pool.blocks_total += 1
-        pool.requested_total += nbytes
-        mem.allocated = value = mem.allocated + size
-        if value > mem.peak_allocated:
-            mem.peak_allocated = value
-        mem.blocks = value = mem.blocks + 1
-        if value > mem.peak_blocks:
-            mem.peak_blocks = value
-        mem.requested = value = mem.requested + nbytes
-        if value > mem.peak_requested:
-            mem.peak_requested = value
+    __slots__ = ("index", "pool", "mem", "size", "requested", "segment")
 
     def __del__(self):
         try:
-            mem = _DEVICES[self.index]
-            size, requested, segment = self.size, self.requested, self.segment
-            if segment is None:
-                pool = mem.small
-            else:
-                pool = mem.large
-                segment.used -= size
-            pool.allocated -= size
-            pool.blocks -= 1
-            pool.requested -= requested
-            mem.allocated -= size
-            mem.blocks -= 1
-            mem.requested -= requested
-        except (NameError, TypeError, AttributeError, KeyError):  # never allocated; or interpreter exit
-            pass
+            pool, mem, size, requested = self.pool, self.mem, self.size, self.requested
+        except AttributeError:  # never allocated
+            return
+        if self.segment is not None:
+            self.segment.used -= size
+        pool.allocated -= size
+        pool.blocks -= 1
+        pool.requested -= requested
+        mem.allocated -= size
+        mem.blocks -= 1
+        mem.requested -= requested
+
+
+_new_block = object.__new__
 
 
 def allocate(index: int, nbytes: int) -> _Block:
     """Account one allocation of ``nbytes`` on ``npu:index``; it is freed when the block is dropped.
-    ``.size`` is what it takes from the device."""
-    return _Block(index, nbytes)
+    ``.size`` is what it takes from the device. Runs for every new tensor: plain integer arithmetic."""
+    mem = _DEVICES.get(index) or device(index)
+    size = nbytes + PAD
+    size = BLOCK if size <= BLOCK else -(-size // BLOCK) * BLOCK  # block_size(), inlined
+    if size <= SMALL_REQUEST:
+        pool = mem.small
+        if pool.reserved - pool.allocated < size:
+            _reserve(mem, index, pool, SMALL_SEGMENT, size)
+        segment = None
+    else:
+        pool = mem.large
+        size, segment = _large_block(mem, index, size)
+    block = _new_block(_Block)  # no __init__ call: this is the hot path
+    block.index, block.pool, block.mem, block.size, block.requested, block.segment = (
+        index, pool, mem, size, nbytes, segment)
+    # locals spare an attribute load per peak check
+    pool.allocated = value = pool.allocated + size
+    if value > pool.peak_allocated:
+        pool.peak_allocated = value
+    pool.blocks = value = pool.blocks + 1
+    if value > pool.peak_blocks:
+        pool.peak_blocks = value
+    pool.requested = value = pool.requested + nbytes
+    if value > pool.peak_requested:
+        pool.peak_requested = value
+    pool.allocated_total += size
+    pool.blocks_total += 1
+    pool.requested_total += nbytes
+    mem.allocated = value = mem.allocated + size
+    if value > mem.peak_allocated:
+        mem.peak_allocated = value
+    mem.blocks = value = mem.blocks + 1
+    if value > mem.peak_blocks:
+        mem.peak_blocks = value
+    mem.requested = value = mem.requested + nbytes
+    if value > mem.peak_requested:
+        mem.peak_requested = value
+    return block
 
 
 def track(wrapper, cpu: torch.Tensor, index: int) -> None:
@@ -316,11 +314,11 @@ def track(wrapper, cpu: torch.Tensor, index: int) -> None:
     if block is None:
         nbytes = storage.nbytes()
         if nbytes:
-            storage._npu_block = _Block(index, nbytes)
+            storage._npu_block = allocate(index, nbytes)
     elif block.index != index:
         # The same host memory on a second simulated device (it never is, on hardware): the tensor
         # holds a block of its own on that device.
-        wrapper._npu_block = _Block(index, storage.nbytes())
+        wrapper._npu_block = allocate(index, storage.nbytes())
 
 
 def check_fits(index: int, nbytes: int) -> None:

@@ -20,6 +20,7 @@ This is the same plumbing a C++ backend such as torch_npu does, through PyTorch'
 from __future__ import annotations
 
 import functools
+import itertools
 import sys
 
 import torch
@@ -44,8 +45,11 @@ _PRIVATEUSE1 = torch._C._autograd.DeviceType.PrivateUse1
 
 
 class _DeviceGuard(torch._C._acc.DeviceGuard):
-    def type_(self):  # PyTorch's C++ core asks this more than once per operator
-        return _PRIVATEUSE1
+    # ``type_()`` is all a Python device guard defines. PyTorch's C++ core asks it dozens of times
+    # per training step (every device and stream query of every operator and autograd node); a
+    # method written in Python would cost a Python frame each time, a built-in callable that
+    # always returns the same object costs none.
+    type_ = itertools.repeat(_PRIVATEUSE1).__next__
 
 
 def _factory_fallback(op, *args, **kwargs):
