@@ -49,6 +49,45 @@ def test_views_and_allocations_launch_no_kernel(sim):
     assert prof.kernel_count() == 1
 
 
+def test_the_fast_paths_charge_what_the_general_path_charges(sim):
+    """Most operators take dispatch's fast paths, which work their cost out inline; with a profiler
+    listening every operator goes through timeline.record instead. Both must charge the same."""
+    import torch_npu
+
+    a, w = torch.randn(32, 64, device="npu"), torch.randn(64, 16, device="npu")
+    bias = torch.randn(16, device="npu")
+    params = [torch.randn(8, device="npu") for _ in range(3)]
+    grads = [torch.randn(8, device="npu") for _ in range(3)]
+
+    def work():
+        torch.relu(a)
+        torch.mm(a, w)
+        torch.addmm(bias, a, w)
+        a.sum(0)
+        a.clone().add_(1.0)  # in place: gives back its own tensor
+        torch.nn.functional.log_softmax(a, dim=1)
+        torch._foreach_add_(params, grads, alpha=0.5)
+        torch._foreach_mul(params, 2.0)
+
+    with sim.measure() as fast:
+        work()
+    with torch_npu.profiler.profile() as prof, sim.measure() as general:
+        work()
+    assert fast.kernels == general.kernels == len(prof.events) == 9
+    assert fast.device_busy_ms[0] == pytest.approx(general.device_busy_ms[0], rel=1e-12)
+    assert fast.peak_increase_bytes == general.peak_increase_bytes > 0
+
+
+def test_views_keep_their_strides_and_new_results_their_shape(sim):
+    x = torch.randn(5, 1, device="npu")
+    assert x.t().stride() == x.cpu().t().stride() == (1, 1)  # a view: exactly the CPU's strides
+    y = torch.randn(4, 6, device="npu")
+    assert y.t().stride() == (1, 6) and y[1:].storage_offset() == 6
+    z = y.t().contiguous()
+    assert z.is_contiguous() and z.stride() == (4, 1)
+    torch.testing.assert_close(z.cpu(), y.cpu().t().contiguous())
+
+
 def test_foreach_kernels_come_in_chunks_on_a2_and_one_per_tensor_before(sim):
     tensors = [torch.ones(4, device="npu") for _ in range(50)]
     others = [torch.ones(4, device="npu") for _ in range(50)]
