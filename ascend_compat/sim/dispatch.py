@@ -1,6 +1,6 @@
 """The simulator's kernel launcher: every operator that touches the simulated NPU runs here.
 
-For each call :func:`run` does what a real device runtime does, in order:
+For each call :func:`torch_dispatch` does what a real device runtime does, in order:
 
 1. find the device: all NPU tensors of one call must be on the same ``npu:N`` (as on hardware);
 2. check the operator against the NPU (:mod:`ascend_compat.sim.op_policy`): float64 support,
@@ -9,9 +9,12 @@ For each call :func:`run` does what a real device runtime does, in order:
 4. wrap the results as NPU tensors, count new device memory (:mod:`.memory`) and advance the
    device clock with the operator's modelled cost (:mod:`.timeline`).
 
-Every operator pays for this path, so it is kept lean (see ``benchmarks/bench_sim.py``): the facts
-about an operator are worked out once (:func:`op_policy.info`), the arguments are unwrapped in one
-pass, and a lone tensor result is wrapped without the general recursion.
+Every operator pays for this path, so it is kept lean (see ``benchmarks/bench_sim.py`` and, counted
+in instructions, ``benchmarks/bench_instructions.py``): the facts about an operator are worked out
+once (:func:`op_policy.info`), and the common calls take a fast path that does only what they need:
+:func:`_run_plain` (one-kernel operators on NPU tensors and numbers), :func:`_run_view` (views:
+metadata only) and :func:`_run_foreach` (the optimizers' tensor lists). :func:`_run_general` does
+everything, for every other call.
 
 Factory functions (``torch.randn(..., device="npu")``) have no NPU tensor to dispatch on, so
 PyTorch sends them to the PrivateUse1 fallback registered in :mod:`.registration`, which calls
@@ -26,7 +29,7 @@ import threading
 
 import torch
 
-from ascend_compat.sim import costmodel, memory, op_policy, pinned, random, timeline
+from ascend_compat.sim import backward_errors, costmodel, memory, op_policy, pinned, random, timeline
 from ascend_compat.sim.config import CONFIG
 from ascend_compat.sim.op_policy import _INFO  # operator -> OpInfo, filled by op_policy.info
 from ascend_compat.sim.op_policy import PLAIN as _PLAIN
@@ -123,30 +126,40 @@ def _adopt_thread_settings() -> None:
         torch.set_num_threads(_INTRA_OP_THREADS)
 
 
-def run(func, args, kwargs):
-    """Run one operator that has at least one NPU tensor among its arguments.
+def torch_dispatch(cls, func, types, args=(), kwargs=None):
+    """Run one operator that has at least one NPU tensor among its arguments: this function *is*
+    ``NPUTensor.__torch_dispatch__`` (tensor.py), not a helper it calls — one Python frame less
+    for every operator.
 
-    This runs for every operator, so it is written for speed: one pass over the arguments, no
-    closures, and the per-operator facts (:class:`~ascend_compat.sim.op_policy.OpInfo`) looked up
-    once and cached."""
-    if not THREAD_STATE.threads_set:
-        _adopt_thread_settings()
-    info = _INFO.get(id(func))
-    if info is None:
-        info = op_policy.info(func)
-    if info.plain and not kwargs:
-        out = _run_plain(info, args)
-        if out is not _NOT_PLAIN:
-            return out
-    elif info.single_view and isinstance(args[0], NPUTensor):
-        return _run_view(info, args, kwargs)
-    elif info.foreach and (not kwargs or tuple(kwargs) == ("alpha",)):
-        out = _run_foreach(info, args, kwargs)
-        if out is not _NOT_PLAIN:
-            return out
-    elif info.special:
-        return _run_special(info, func, args, kwargs)
-    return _run_general(info, func, args, kwargs)
+    This runs for every operator, so it is written for speed: the per-operator facts
+    (:class:`~ascend_compat.sim.op_policy.OpInfo`) are looked up once and cached, and most calls
+    take a fast path (:func:`_run_plain`, :func:`_run_foreach`) before the general one."""
+    try:
+        if not THREAD_STATE.threads_set:
+            _adopt_thread_settings()
+        info = _INFO.get(id(func))
+        if info is None:
+            info = op_policy.info(func)
+        if info.plain and not kwargs:
+            out = _run_plain(info, args)
+            if out is not _NOT_PLAIN:
+                return out
+        elif info.single_view and isinstance(args[0], NPUTensor):
+            return _run_view(info, args, kwargs or {})
+        elif info.foreach and (not kwargs or tuple(kwargs) == ("alpha",)):
+            out = _run_foreach(info, args, kwargs or {})
+            if out is not _NOT_PLAIN:
+                return out
+        elif info.special:
+            return _run_special(info, func, args, kwargs or {})
+        return _run_general(info, func, args, kwargs or {})
+    except Exception as exc:
+        # On PyTorch's backward thread an exception must not reach the C++ engine (it would
+        # abort the process): raise it from backward() instead (see backward_errors).
+        if not backward_errors.in_backward_pass():
+            raise
+        backward_errors.defer(exc)
+        return run_unchecked(func, args, kwargs or {})
 
 
 _NOT_PLAIN = object()

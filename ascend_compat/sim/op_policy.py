@@ -104,11 +104,11 @@ class OpInfo:
     special: bool          # not computed like the others (no_op, collective, a shallow-copy query)
     checked: bool          # check() has something to look at (float64 kernels, missing operators)
     single_view: bool      # a view of its one tensor argument (t, view, detach, split): metadata only
-    returns_alias: bool    # may return one of its arguments (in-place, out=, views): see dispatch.run
+    returns_alias: bool    # may return one of its arguments (in-place, out=, views): see dispatch.torch_dispatch
     call: object           # what computes it: the C++ entry point behind ``op`` (one Python frame less)
     launches: int          # costmodel.launch_kind(): no kernel (views, allocations), one, or some
     plain: bool            # one kernel, computed as it is: nothing to decide per call but the device
-                           # and the dtypes (dispatch.run's fast path)
+                           # and the dtypes (dispatch._run_plain)
     dtype_rules: bool      # has float64/integer/16-bit rules: plain only when its inputs are float32
     half_via_float32: bool  # in HALF_VIA_FLOAT32
     foreach: bool          # a supported _foreach_* operator on tensor lists (dispatch._run_foreach)

@@ -3,7 +3,7 @@
 PyTorch lets a Python class stand in for a device ("wrapper subclass"): the outer tensor carries
 the metadata PyTorch's C++ core needs (shape, strides, dtype, device ``npu``) but no data; the data
 lives in an ordinary CPU tensor held in ``_cpu``. Every operator call on an ``NPUTensor`` goes
-through :meth:`NPUTensor.__torch_dispatch__`, which hands it to :func:`ascend_compat.sim.dispatch.run`
+through :meth:`NPUTensor.__torch_dispatch__`, which is :func:`ascend_compat.sim.dispatch.torch_dispatch`
 — the simulator's "kernel launcher".
 
 Why the device index lives in Python: PyTorch's Python device-guard hook reports exactly one device
@@ -89,17 +89,9 @@ class NPUTensor(torch.Tensor):
         memory.track(self, value._cpu, value._index)
 
     # -- every operator goes through the simulator ------------------------------------------
-    @classmethod
-    def __torch_dispatch__(cls, func, types, args=(), kwargs=None):
-        try:
-            return dispatch.run(func, args, kwargs or {})
-        except Exception as exc:
-            # On PyTorch's backward thread an exception must not reach the C++ engine (it would
-            # abort the process): raise it from backward() instead (see backward_errors).
-            if not backward_errors.in_backward_pass():
-                raise
-            backward_errors.defer(exc)
-            return dispatch.run_unchecked(func, args, kwargs or {})
+    # dispatch.torch_dispatch is this method itself: it runs the operator the NPU way and, on
+    # PyTorch's backward thread, turns an error into one raised from backward() (backward_errors).
+    __torch_dispatch__ = classmethod(dispatch.torch_dispatch)
 
     def register_hook(self, hook):  # type: ignore[override]
         return super().register_hook(backward_errors.guard_hook(hook))
