@@ -402,8 +402,8 @@ def _view_wrappers(out, base):
     # nothing to count: a view shares its base's storage, which carries the device memory (memory.track)
     index = base._index
     if type(out) is torch.Tensor:
-        return NPUTensor._make_view(out, index)
-    return type(out)([NPUTensor._make_view(piece, index) for piece in out])  # split, unbind, chunk
+        return NPUTensor._make_exact(out, index)
+    return type(out)([NPUTensor._make_exact(piece, index) for piece in out])  # split, unbind, chunk
 
 
 def run_unchecked(func, args, kwargs):

@@ -41,27 +41,24 @@ class NPUTensor(torch.Tensor):
 
     @classmethod
     def _make(cls, cpu: torch.Tensor, index: int) -> "NPUTensor":
-        """The outer tensor around ``cpu`` (what ``NPUTensor(cpu, index)`` does, without the
-        __new__/__init__ calls: the simulator makes one per operator result)."""
-        # Only the arguments that differ from the defaults: PyTorch parses each one, per result, and
-        # strides are a third of the wrapper's cost. A contiguous new result gets PyTorch's own
-        # strides for its shape (they can differ from the CPU tensor's only in dimensions of size 1,
-        # where a stride addresses nothing); views keep theirs exactly (_make_view).
-        if cpu.layout is not _STRIDED or cpu.storage_offset():
-            self = _make_wrapper_subclass(cls, cpu.size(), strides=cpu.stride(), storage_offset=cpu.storage_offset(),
-                                          dtype=cpu.dtype, layout=cpu.layout, device=_CXX_DEVICE)
-        elif cpu.is_contiguous():
+        """The outer tensor around a new result ``cpu`` (what ``NPUTensor(cpu, index)`` does,
+        without the __new__/__init__ calls: the simulator makes one per operator result)."""
+        # PyTorch parses every argument, per result, and strides are a third of the wrapper's cost:
+        # a contiguous result gets PyTorch's own strides for its shape (they can differ from the
+        # CPU tensor's only in dimensions of size 1, where a stride addresses nothing).
+        if cpu.layout is _STRIDED and not cpu.storage_offset() and cpu.is_contiguous():
             self = _make_wrapper_subclass(cls, cpu.size(), dtype=cpu.dtype, device=_CXX_DEVICE)
-        else:
-            self = _make_wrapper_subclass(cls, cpu.size(), strides=cpu.stride(), dtype=cpu.dtype, device=_CXX_DEVICE)
-        self._cpu = cpu
-        self._index = index
-        return self
+            self._cpu = cpu
+            self._index = index
+            return self
+        return cls._make_exact(cpu, index)
 
     @classmethod
-    def _make_view(cls, cpu: torch.Tensor, index: int) -> "NPUTensor":
-        """:meth:`_make` for a view: its strides exactly as on the CPU (``x.t().stride()``)."""
+    def _make_exact(cls, cpu: torch.Tensor, index: int) -> "NPUTensor":
+        """:meth:`_make` with the CPU tensor's strides exactly: for views (``x.t().stride()`` is
+        what the CPU says) and whatever is not contiguous."""
         offset = cpu.storage_offset()
+        # only the arguments that differ from the defaults
         if offset or cpu.layout is not _STRIDED:
             self = _make_wrapper_subclass(cls, cpu.size(), strides=cpu.stride(), storage_offset=offset,
                                           dtype=cpu.dtype, layout=cpu.layout, device=_CXX_DEVICE)
