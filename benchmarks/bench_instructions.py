@@ -31,6 +31,9 @@ STEPS = 10
 WARMUP = 3
 MODELS = {"tiny_mlp_step": ((64, 128, 128, 10), (32, 64)), "mlp_step": ((784, 256, 256, 10), (64, 784))}
 if os.environ.get("BENCH_MODELS"):  # e.g. BENCH_MODELS=tiny_mlp_step: one model only
+    _unknown = sorted(set(os.environ["BENCH_MODELS"].split(",")) - set(MODELS))
+    if _unknown:
+        sys.exit(f"BENCH_MODELS names unknown model(s) {', '.join(_unknown)}; known: {', '.join(MODELS)}")
     MODELS = {name: MODELS[name] for name in os.environ["BENCH_MODELS"].split(",")}
 CONTENDERS = ("cpu", "floor", "npu")
 _TRIGGER = re.compile(r"^desc: Trigger: dump (\w+)$", re.M)   # the name given to --dump
@@ -47,13 +50,7 @@ def _child(model: str) -> None:
 
     torch.set_num_threads(1)
     sizes, shape = MODELS[model]
-
-    def build():
-        layers = []
-        for a, b in zip(sizes, sizes[1:]):
-            layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
-        return torch.nn.Sequential(*layers[:-1])
-
+    build = bench_sim.mlp(sizes)
     pid = str(os.getpid())
     for contender in CONTENDERS:
         if contender == "floor":

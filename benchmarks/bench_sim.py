@@ -107,6 +107,16 @@ def make(device, builder, x_shape, classes, seed=0):
     return train_step(model, opt, x, y)
 
 
+def mlp(sizes):
+    """A builder of the MLP with these layer widths (Linear + ReLU between, none after the last)."""
+    def build():
+        layers = []
+        for a, b in zip(sizes, sizes[1:]):
+            layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
+        return torch.nn.Sequential(*layers[:-1])
+    return build
+
+
 def interleaved_rounds(fns: dict, repeat: int, warmup: int = 2) -> dict:
     """Seconds of each function in every round, the functions alternating within each round."""
     for fn in fns.values():
@@ -126,14 +136,6 @@ def measure() -> dict:
     assert ascend_compat.backend().name == "sim"
     torch.set_num_threads(min(2, os.cpu_count() or 1))
     resnet = lambda: torchvision.models.resnet18(num_classes=10)  # noqa: E731
-    def mlp(sizes):
-        def build():
-            layers = []
-            for a, b in zip(sizes, sizes[1:]):
-                layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
-            return torch.nn.Sequential(*layers[:-1])
-        return build
-
     results = {}
     for name, builder, shape, repeat in (("resnet18_step", resnet, (16, 3, 64, 64), 20),
                                          ("mlp_step", mlp((784, 256, 256, 10)), (64, 784), 50),

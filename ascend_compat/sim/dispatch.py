@@ -222,7 +222,10 @@ def _run_plain(info, args):
 
 def _run_foreach(info, args, kwargs):
     """``_foreach_*`` (the optimizers' default): lists of NPU tensors and numbers, float32 — or
-    ``_NOT_PLAIN`` before anything is done, for :func:`_run_general`."""
+    ``_NOT_PLAIN`` before anything is done, for :func:`_run_general` (also when a profiler wants
+    every kernel's details)."""
+    if timeline.PROFILERS:
+        return _NOT_PLAIN
     index = -1
     cpu_args = []
     moved = 0
@@ -255,7 +258,7 @@ def _run_foreach(info, args, kwargs):
             cpu_args.append(a)
         else:
             return _NOT_PLAIN
-    if index == -1 or timeline.PROFILERS:
+    if index == -1:
         return _NOT_PLAIN
     out = info.call(*cpu_args, **kwargs)
     # costmodel.estimate(): one operation per element of the first result (none when in place)

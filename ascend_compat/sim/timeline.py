@@ -129,17 +129,9 @@ def _launch(index: int, name: str, cost_us: float, *, sync: bool, engine, detail
 
 def kernel(index: int, duration: float) -> None:
     """One compute kernel of ``duration`` us on ``npu:index``'s current stream, with no profiler
-    listening: what almost every operator of a training step is. :func:`_queue`, written out: this
-    runs once per operator (:func:`record` is the general case)."""
+    listening: what almost every operator of a training step is (:func:`record` is the general case)."""
     tl = _DEVICES.get(index) or device(index)
-    stream = tl.streams.get(tl.current) or tl.stream(tl.current, index)
-    now = HOST.now
-    start = stream.ready if stream.ready > now else now
-    engines = tl.engines
-    if engines[COMPUTE] > start:
-        start = engines[COMPUTE]
-    engines[COMPUTE] = stream.ready = start + duration
-    HOST.now = now + costmodel.HOST_LAUNCH_US
+    _queue(tl, tl.streams.get(tl.current) or tl.stream(tl.current, index), COMPUTE, duration)
     tl.kernels += 1
     tl.busy_us += duration
 
