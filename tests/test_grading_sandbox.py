@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -149,6 +151,36 @@ def test_the_time_limit_kills_the_whole_sandbox(tmp_path):
     """, wall_seconds=3)
     assert result.returncode == 124
     assert "time limit" in result.stderr
+
+
+@pytest.mark.parametrize("isolation", [pytest.param("namespaces", marks=needs_namespaces), "rlimits"])
+def test_a_killed_launcher_leaves_no_scratch_folder_behind(tmp_path, isolation):
+    # jupyter_client SIGKILLs the kernel's process group when a kernel will not shut down: the
+    # launcher's own cleanup never runs, and every such kernel used to leave its folder in /tmp.
+    course = tmp_path / "course"
+    workdir = course / "autograded" / "eve" / "level0_inference"
+    workdir.mkdir(parents=True)
+    (workdir / "notes.txt").write_text("my own file")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    policy_file = tmp_path / "policy.json"
+    policy_file.write_text(json.dumps({**policy(isolation, course), "scratch": str(scratch)}))
+    launcher = subprocess.Popen([sys.executable, "-I", "-S", str(SANDBOX_SCRIPT), str(policy_file), "--",
+                                 sys.executable, "-c", "import time; print('up', flush=True); time.sleep(600)"],
+                                cwd=workdir, stdout=subprocess.PIPE, start_new_session=True)
+    try:
+        assert launcher.stdout.readline() == b"up\n"  # the kernel runs: its scratch folder exists
+        assert len(list(scratch.iterdir())) == 1
+        os.killpg(launcher.pid, signal.SIGKILL)
+        launcher.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while list(scratch.iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not list(scratch.iterdir()), "the scratch folder of a killed launcher was left behind"
+    finally:
+        if launcher.poll() is None:
+            os.killpg(launcher.pid, signal.SIGKILL)
+        launcher.stdout.close()
 
 
 @needs_namespaces

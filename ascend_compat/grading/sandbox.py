@@ -537,11 +537,42 @@ def _report(policy: dict, code: int) -> int:
     return code
 
 
+def _janitor(scratch: str) -> int:
+    """Start a process that removes ``scratch`` once this launcher has ended, however it ends.
+
+    The ``finally`` of :func:`launch` is not enough: a kernel that will not shut down is killed
+    (jupyter_client sends SIGKILL to the launcher's process group), and a killed process runs no
+    cleanup. The janitor leaves that process group, then blocks reading a pipe whose only writers
+    are the launcher and its forks (the pipe closes on exec, so the kernel does not hold it): the
+    read returns when the last of them has exited, and with it the sandbox's mounts. Returns the
+    pipe's write end, which stays open until the launcher ends."""
+    read_end, write_end = os.pipe()
+    if os.fork() == 0:  # pragma: no cover - runs in the janitor
+        try:
+            os.close(write_end)
+            os.setsid()  # a killpg of the launcher's group must not reach the janitor
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):  # nor may it hold the grader's pipes open
+                os.dup2(null, fd)
+            while os.read(read_end, 1):
+                pass
+            for _ in range(50):  # a namespace being torn down can keep a mount point busy briefly
+                shutil.rmtree(scratch, ignore_errors=True)
+                if not os.path.lexists(scratch):
+                    break
+                time.sleep(0.1)
+        finally:
+            os._exit(0)
+    os.close(read_end)
+    return write_end
+
+
 def launch(policy: dict, command: list[str]) -> int:
     """Run ``command`` (the kernel) under ``policy``; returns its exit code."""
     cwd = os.path.realpath(os.getcwd())
     base = policy.get("scratch") or tempfile.gettempdir()
     scratch = tempfile.mkdtemp(prefix="ascend-lab-sandbox-", dir=base)
+    _janitor(scratch)
     # Interrupts from the kernel manager reach the kernel directly (same process group).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
