@@ -11,7 +11,10 @@ wrapped in a minimal pass-through ``__torch_dispatch__`` subclass that does noth
 rewrap. It is the floor of any pure-Python device (PyTorch's own subclass machinery: argument
 conversion, wrapper creation, autograd metadata), so "sim vs floor" is what the simulator's
 checks, cost model and memory accounting add on top, and "floor vs CPU" is how much of a target
-PyTorch itself uses up before the simulator does anything.
+PyTorch itself uses up before the simulator does anything. A fourth contender is that same
+pass-through with ``npu`` as its device: what PyTorch adds for any PrivateUse1 device (the Python
+device guard it consults for every autograd node, the non-CPU autograd paths). That one is the true
+floor of a pure-Python ``npu``; the CPU-device floor shows how much of it is the subclass alone.
 
 CPU and NPU steps are timed in alternation (round after round), so other load on a shared machine
 hits both alike; each process's figure is the ratio of the best times. The whole measurement runs
@@ -42,18 +45,37 @@ from benchmarks.common import best_times_interleaved, print_table, write_results
 class PassThrough(torch.Tensor):
     """The cheapest possible Python "device": a CPU tensor in a wrapper, every op unwrapped."""
 
+    DEVICE = None  # the device the wrapper reports; None: the inner tensor's own (the CPU)
+
     @staticmethod
     def __new__(cls, inner):
         out = torch.Tensor._make_wrapper_subclass(cls, inner.size(), strides=inner.stride(),
                                                   storage_offset=inner.storage_offset(), dtype=inner.dtype,
-                                                  device=inner.device, requires_grad=False)
+                                                  device=inner.device if cls.DEVICE is None else cls.DEVICE,
+                                                  requires_grad=False)
         out.inner = inner
         return out
 
     @classmethod
     def __torch_dispatch__(cls, func, types, args=(), kwargs=None):
         kwargs = {key: _unwrap(value) for key, value in kwargs.items()} if kwargs else {}
-        return _rewrap(func(*[_unwrap(a) for a in args], **kwargs))
+        return _rewrap(func(*[_unwrap(a) for a in args], **kwargs), cls)
+
+
+class NPUPassThrough(PassThrough):
+    """The same pass-through with ``npu`` as the wrapper's device: on top of the floor above, what
+    PyTorch itself charges any PrivateUse1 device (its C++ core asks the Python device guard for
+    the device and stream of every autograd node, and a non-CPU device takes other autograd paths).
+    No pure-Python ``npu`` device can cost less than this."""
+
+    DEVICE = torch.device("npu", 0)
+
+    @classmethod
+    def __torch_dispatch__(cls, func, types, args=(), kwargs=None):
+        kwargs = {key: _unwrap(value) for key, value in kwargs.items()} if kwargs else {}
+        if "device" in kwargs:  # a factory-like call (ones_like ...) that names the wrapper's device
+            kwargs["device"] = "cpu"
+        return _rewrap(func(*[_unwrap(a) for a in args], **kwargs), cls)
 
 
 # Hand-written rather than torch.utils._pytree.tree_map, which costs more per operator than the
@@ -66,27 +88,27 @@ def _unwrap(value):
     return value
 
 
-def _rewrap(value):
+def _rewrap(value, cls):
     if isinstance(value, torch.Tensor):
-        return PassThrough(value)
+        return cls(value)
     if type(value) in (list, tuple):
-        return type(value)(_rewrap(v) for v in value)
+        return type(value)(_rewrap(v, cls) for v in value)
     return value
 
 
-def make_pass_through(builder, x_shape, classes, seed=0):
+def make_pass_through(builder, x_shape, classes, seed=0, wrapper=PassThrough):
     torch.manual_seed(seed)
     model = builder()
     for module in model.modules():
         for name, param in module._parameters.items():
             if param is not None:
-                module._parameters[name] = torch.nn.Parameter(PassThrough(param.detach()))
+                module._parameters[name] = torch.nn.Parameter(wrapper(param.detach()))
         for name, buf in module._buffers.items():
             if buf is not None:
-                module._buffers[name] = PassThrough(buf)
+                module._buffers[name] = wrapper(buf)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, foreach=True)
-    x = PassThrough(torch.randn(*x_shape))
-    y = PassThrough(torch.randint(0, classes, (x_shape[0],)))
+    x = wrapper(torch.randn(*x_shape))
+    y = wrapper(torch.randint(0, classes, (x_shape[0],)))
     return train_step(model, opt, x, y)
 
 
@@ -141,14 +163,16 @@ def measure() -> dict:
                                          ("mlp_step", mlp((784, 256, 256, 10)), (64, 784), 50),
                                          ("tiny_mlp_step", mlp((64, 128, 128, 10)), (32, 64), 50)):
         contenders = {"cpu": make("cpu", builder, shape, 10), "npu": make("npu", builder, shape, 10),
-                      "floor": make_pass_through(builder, shape, 10)}
+                      "floor": make_pass_through(builder, shape, 10),
+                      "npu_floor": make_pass_through(builder, shape, 10, wrapper=NPUPassThrough)}
         times = interleaved_rounds(contenders, repeat=repeat)
         cpu, npu = min(times["cpu"]), min(times["npu"])
         rounds = [n / c for c, n in zip(times["cpu"], times["npu"])]
-        floor = min(times["floor"])
+        floor, npu_floor = min(times["floor"]), min(times["npu_floor"])
         results[name] = {"cpu_s": cpu, "sim_npu_s": npu, "ratio": npu / cpu,
                          "round_ratio_median": statistics.median(rounds),
-                         "floor_ratio": floor / cpu, "sim_vs_floor": npu / floor}
+                         "floor_ratio": floor / cpu, "sim_vs_floor": npu / floor,
+                         "npu_floor_ratio": npu_floor / cpu, "sim_vs_npu_floor": npu / npu_floor}
     a_cpu, a_npu = torch.ones(8), torch.ones(8, device="npu")
     n = 2000
     ops = best_times_interleaved({"cpu": lambda: [a_cpu.add(1) for _ in range(n)],
@@ -183,20 +207,23 @@ def main() -> None:
         return (f"{mid:.2f}x CPU ({target}); processes {low:.2f}-{high:.2f}x, "
                 f"round median {across(key, 'round_ratio_median')[0]:.2f}x")
 
-    def floor_row(key: str) -> str:
-        floor, low, high = across(key, "floor_ratio")
+    def floor_row(key: str, which: str = "floor") -> str:
+        floor, low, high = across(key, f"{which}_ratio")
         return (f"{floor:.2f}x CPU (processes {low:.2f}-{high:.2f}x); "
-                f"simulator vs floor {across(key, 'sim_vs_floor')[0]:.2f}x")
+                f"simulator vs it {across(key, f'sim_vs_{which}')[0]:.2f}x")
 
     overhead = across("dispatch_overhead_us", "overhead_us")[0]
     print(f"  (each figure: median of {PROCESSES} processes' best-of ratios, CPU and NPU alternating in each)")
     print_table([
         ("ResNet-18 step (b16, 64x64)", row("resnet18_step", "target <= 1.15x")),
         ("  pass-through wrapper (floor)", floor_row("resnet18_step")),
+        ("  the same on the npu device", floor_row("resnet18_step", "npu_floor")),
         ("MLP step (784-256-256-10, b64)", row("mlp_step", "target <= 2x")),
         ("  pass-through wrapper (floor)", floor_row("mlp_step")),
+        ("  the same on the npu device", floor_row("mlp_step", "npu_floor")),
         ("tiny MLP step (64-128-128-10, b32)", row("tiny_mlp_step", "no target")),
         ("  pass-through wrapper (floor)", floor_row("tiny_mlp_step")),
+        ("  the same on the npu device", floor_row("tiny_mlp_step", "npu_floor")),
         ("per-op overhead", f"{overhead:.1f} us (CPU add {across('dispatch_overhead_us', 'cpu_us')[0]:.1f} us)"),
     ])
     summary = {key: {field: across(key, field)[0] for field in runs[0][key]} for key in runs[0]}
