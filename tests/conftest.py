@@ -12,16 +12,6 @@ import pytest
 
 os.environ.setdefault("ASCEND_COMPAT_BACKEND", "sim")
 os.environ.setdefault("MPLBACKEND", "Agg")
-# Everything the run puts in the temp directory goes into one folder of its own, removed when the
-# run ends: the kernels nbval and the grading tests start are killed, not shut down, so their
-# atexit cleanup (the lessons' scratch folders, the checks' copies) never runs. Set up once, by the
-# first process (xdist's workers and their kernels inherit it); pytest's own tmp_path folders stay
-# in the usual place, so a failing test's files are still there to look at.
-if "ASCEND_LAB_TEST_TMP" not in os.environ:
-    os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", tempfile.gettempdir())
-    os.environ["ASCEND_LAB_TEST_TMP"] = os.environ["TMPDIR"] = tempfile.mkdtemp(prefix="ascend-lab-test-run-")
-    tempfile.tempdir = None  # this process too: gettempdir() reads TMPDIR again
-    atexit.register(shutil.rmtree, os.environ["ASCEND_LAB_TEST_TMP"], ignore_errors=True)
 # Learner state (progress, exam sessions, feedback) of the notebooks and CLIs the suite runs goes
 # into a throw-away folder, never into the tester's own ~/.ascend_lab.
 if "ASCEND_LAB_HOME" not in os.environ:
