@@ -6,7 +6,6 @@ one by one, e.g. to show a learner the difference::
     import ascend_compat.sim as sim
     sim.configure(float64="allow")            # let float64 through silently
     sim.configure(memory_gib=1)               # a small device, to practise fitting a model
-                                              # (a new size empties the allocator's cache)
     sim.configure(device_count=4)
 
 Environment variables give the same settings to a whole process (handy for ``torchrun``):
@@ -82,13 +81,6 @@ def configure(**changes) -> SimConfig:
         raise UserError(f"unknown setting(s) {', '.join(unknown)}; known settings: {', '.join(sorted(known))}")
     candidate = SimConfig(**{**CONFIG.__dict__, **changes})
     candidate.validate()
-    resized = any(name in changes and changes[name] != getattr(CONFIG, name) for name in ("memory_gib", "soc"))
     for name, value in changes.items():
         setattr(CONFIG, name, value)
-    if resized:
-        # A device of another size could not hold the segments this one has cached: give them back,
-        # so the new capacity holds from the next allocation on (live tensors stay where they are).
-        from ascend_compat.sim import memory
-
-        memory.empty_cache()
     return CONFIG
