@@ -8,7 +8,8 @@ the same count to within about 0.2%.
 
 Contenders, as in ``bench_sim``: plain CPU, the pass-through wrapper on the CPU device (the cost of
 a Python tensor subclass), the same pass-through on the ``npu`` device (the floor of any pure-Python
-``npu``: it adds what PyTorch charges a PrivateUse1 device) and the simulated NPU, for the tiny MLP (per-operator overhead) and the MNIST-sized MLP.
+``npu``: it adds what PyTorch charges a PrivateUse1 device) and the simulated NPU, for the tiny MLP
+(per-operator overhead) and the MNIST-sized MLP.
 Instructions are not time (a BLAS kernel retires more work per instruction than Python does), so
 these ratios rank changes; the wall-clock targets stay with ``bench_sim``.
 

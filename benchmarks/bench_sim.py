@@ -59,6 +59,8 @@ class PassThrough(torch.Tensor):
     @classmethod
     def __torch_dispatch__(cls, func, types, args=(), kwargs=None):
         kwargs = {key: _unwrap(value) for key, value in kwargs.items()} if kwargs else {}
+        if "device" in kwargs:  # a factory-like call (ones_like ...) naming the wrapper's device
+            kwargs["device"] = "cpu"
         return _rewrap(func(*[_unwrap(a) for a in args], **kwargs), cls)
 
 
@@ -69,13 +71,6 @@ class NPUPassThrough(PassThrough):
     No pure-Python ``npu`` device can cost less than this."""
 
     DEVICE = torch.device("npu", 0)
-
-    @classmethod
-    def __torch_dispatch__(cls, func, types, args=(), kwargs=None):
-        kwargs = {key: _unwrap(value) for key, value in kwargs.items()} if kwargs else {}
-        if "device" in kwargs:  # a factory-like call (ones_like ...) that names the wrapper's device
-            kwargs["device"] = "cpu"
-        return _rewrap(func(*[_unwrap(a) for a in args], **kwargs), cls)
 
 
 # Hand-written rather than torch.utils._pytree.tree_map, which costs more per operator than the
